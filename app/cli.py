@@ -1,0 +1,115 @@
+"""Operator commands: `flask --app wsgi <group> <command>`. Each one can run on its own."""
+import logging
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from rq import Worker
+from rq.cron import CronScheduler
+
+from workflows.expiry import expire_unverified
+from workflows.reconcile import reconcile
+
+from .audit import verify_all, verify_chain
+from .extensions import db
+from .models import DataRequest
+from .queue import queue, redis_connection
+
+audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
+requests_cli = AppGroup("requests", help="Housekeeping of data requests.")
+demo_cli = AppGroup("demo", help="Demo data for the first company (CraftOS).")
+stores_cli = AppGroup("stores", help="The data map: where people's data lives.")
+
+
+@audit_cli.command("verify")
+@click.argument("reference", required=False)
+def audit_verify(reference):
+    """Verify one request's chain (REFERENCE) or every chain; exit 1 if any is broken."""
+    if reference:
+        data_request = db.session.execute(
+            db.select(DataRequest).where(DataRequest.reference == reference)
+        ).scalar_one_or_none()
+        if data_request is None:
+            raise click.ClickException(f"no request with reference {reference}")
+        reports = [verify_chain(data_request)]
+    else:
+        reports = verify_all()
+    checked = broken = 0
+    for report in reports:
+        checked += 1
+        if not report.ok:
+            broken += 1
+            click.echo(f"BROKEN {report.reference}: {report.problem}")
+    click.echo(f"{checked} chain(s) checked, {broken} broken")
+    sys.exit(1 if broken else 0)
+
+
+@requests_cli.command("expire")
+def requests_expire():
+    """Expire unconfirmed requests older than UNVERIFIED_EXPIRY_DAYS and purge their data."""
+    click.echo(f"{expire_unverified()} request(s) expired and purged")
+
+
+@demo_cli.command("seed")
+@click.option("--size", default=1, show_default=True, type=click.IntRange(1, 100000),
+              help="Scale factor: more people, rows and file bytes for benchmarks.")
+def demo_seed(size):
+    """Create the demo company stores under INSTANCE_DIR/demo and write their data map."""
+    from workflows.demo import seed
+
+    target = Path(current_app.config["INSTANCE_DIR"]) / "demo"
+    path = seed(target, size=size)
+    click.echo(f"demo stores written to {target}; data map: {path}")
+
+
+@stores_cli.command("check")
+@click.option("--config", "path", default=None, help="Data map file (default STORES_CONFIG).")
+def stores_check(path):
+    """Validate the data map and the live schema of every store; exit 1 on any error."""
+    from workflows.datamap import check_datamap
+
+    path = path or current_app.config["STORES_CONFIG"]
+    problems = check_datamap(path)
+    for problem in problems:
+        click.echo(f"error: {problem}")
+    if problems:
+        sys.exit(1)
+    click.echo(f"{path}: data map OK")
+
+
+@stores_cli.command("scan")
+@click.argument("email")
+def stores_scan(email):
+    """Count what each store holds for EMAIL (counts only, never the data itself)."""
+    from workflows.datamap import load_datamap
+    from workflows.scan import scan
+
+    counts = scan(load_datamap(current_app.config["STORES_CONFIG"]), email.strip().lower())
+    for store, tables in counts.items():
+        for table, count in tables.items():
+            click.echo(f"{store}\t{table}\t{count}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit once the queue is empty.")
+def worker(burst):
+    """An RQ worker with the scheduler on the portal's queue (retries with back-off need it)."""
+    logging.basicConfig(level=logging.INFO)
+    Worker([queue()], connection=redis_connection()).work(burst=burst, with_scheduler=True)
+
+
+@click.command("cron")
+def cron():
+    """RQ cron: the reconciler every minute, expiry of unconfirmed requests every hour."""
+    name = current_app.config["RQ_QUEUE"]
+    scheduler = CronScheduler(connection=redis_connection())
+    scheduler.register(reconcile, queue_name=name, interval=60)
+    scheduler.register(expire_unverified, queue_name=name, interval=3600)
+    scheduler.start()
+
+
+def init_app(app):
+    for command in (audit_cli, requests_cli, demo_cli, stores_cli, worker, cron):
+        app.cli.add_command(command)

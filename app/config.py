@@ -1,0 +1,109 @@
+"""Settings from the environment, in one place.
+
+Every name an operator sets is read here and nowhere else; the rest of the code reads
+`current_app.config`. Defaults are the embedded development set-up SPEC describes: SQLite under the
+instance folder, mail to an outbox folder, a private Redis started by `make run`.
+"""
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env, name, default):
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _secret_key(env, instance_dir, env_name):
+    """SECRET_KEY from the environment; in development a random key kept in the instance folder.
+
+    Production refuses to start without one: a key made up at start-up would invalidate every link
+    already emailed the next time the process restarts.
+    """
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
+    if env_name == "production":
+        raise RuntimeError("SECRET_KEY must be set in production (DSR_ENV=production)")
+    path = Path(instance_dir) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def database_url(raw):
+    """Accept the usual postgresql:// spelling and use the psycopg 3 driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def from_env(env=None):
+    """Build the config mapping from environment variables (os.environ by default)."""
+    env = os.environ if env is None else env
+    env_name = env.get("DSR_ENV", "production" if env.get("SECRET_KEY") else "development")
+    instance_dir = Path(env.get("INSTANCE_DIR") or ROOT / "instance").resolve()
+    base_url = env.get("BASE_URL", "http://127.0.0.1:%s" % env.get("PORT", "5000")).rstrip("/")
+    https = urlparse(base_url).scheme == "https"
+    return {
+        "ENV_NAME": env_name,
+        "INSTANCE_DIR": str(instance_dir),
+        "SECRET_KEY": _secret_key(env, instance_dir, env_name),
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'dsr.db'}"),
+        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "STORES_CONFIG": env.get("STORES_CONFIG") or str(instance_dir / "demo" / "stores.toml"),
+        "ARCHIVE_DIR": env.get("ARCHIVE_DIR") or str(instance_dir / "archives"),
+        "BASE_URL": base_url,
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": _int(env, "MAIL_PORT", 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": env.get("MAIL_FROM", "privacy@localhost"),
+        "OUTBOX_DIR": str(instance_dir / "outbox"),
+        "COMPANY_NAME": env.get("COMPANY_NAME", "CraftOS"),
+        "COMPANY_CONTACT": env.get("COMPANY_CONTACT", "info@craftos.net"),
+        # The company's own promise, applied on top of every regime (policy sections 5 and 6).
+        "PROMISE_DAYS": _int(env, "PROMISE_DAYS", 30),
+        "VERIFY_TTL_SECONDS": _int(env, "VERIFY_TTL_SECONDS", 24 * 3600),
+        "STATUS_TTL_SECONDS": _int(env, "STATUS_TTL_SECONDS", 400 * 24 * 3600),
+        "UNVERIFIED_EXPIRY_DAYS": _int(env, "UNVERIFIED_EXPIRY_DAYS", 7),
+        "AUTO_START_TYPES": tuple(env.get("AUTO_START_TYPES", "access,export").split(",")),
+        "RATE_LIMITS": {
+            # (requests, window seconds) per client address; resend also per request.
+            "intake": (_int(env, "RATE_INTAKE", 10), 3600),
+            "verify": (_int(env, "RATE_VERIFY", 30), 600),
+            "resend": (_int(env, "RATE_RESEND", 3), 3600),
+            "status": (_int(env, "RATE_STATUS", 120), 600),
+        },
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies whenever the portal is served over https; a production deployment on
+        # plain http gets a warning at start-up (see create_app).
+        "SESSION_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_SECURE": https,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "RQ_QUEUE": env.get("RQ_QUEUE", "dsr"),
+    }

@@ -1,0 +1,144 @@
+"""Deadline arithmetic: pure functions, no I/O, no Flask.
+
+A request's due date is the earliest of the deadlines that apply to it: its legal regime's
+(chosen from the region the person gave) and the company's own promise (PROMISE_DAYS, 30 by
+default, counted from receipt). Times are aware UTC datetimes in and out; the person's local
+date is only a matter of display (`local_date`).
+"""
+import calendar
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REGIME_BY_REGION = {
+    "eu": "gdpr",          # EU/EEA GDPR and UK GDPR share Art. 12(3)'s one month.
+    "california": "ccpa",  # CCPA/CPRA
+    "us_other": "us_state",  # Virginia, Colorado, ... all 45 days (+45) as of 2026
+    "japan": "appi",
+    "other": "company",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    clock_start: str          # "received" or "verified": which event starts the legal clock
+    months: int = 0
+    days: int = 0
+    extension_months: int = 0
+    extension_days: int = 0
+    ack_business_days: int | None = None
+
+
+RULES = {
+    # Art. 12(3): one month from receipt of the request; the EDPB accepts that the clock starts
+    # once identity is confirmed when verification is genuinely needed. +2 months with notice.
+    "gdpr": Rule("GDPR / UK GDPR", "verified", months=1, extension_months=2),
+    # Cal. Civ. Code 1798.130: 45 days from receipt, verification does not stop it; +45 once.
+    "ccpa": Rule("CCPA / CPRA", "received", days=45, extension_days=45, ack_business_days=10),
+    "us_state": Rule("US state privacy law", "received", days=45, extension_days=45),
+    # APPI asks for a response "without delay"; the company's written promise (30 days) stands in.
+    "appi": Rule("APPI (Japan)", "received"),
+    "company": Rule("Company policy", "received"),
+}
+
+
+def regime_for_region(region):
+    """The regime for a region from the form; unknown regions fall back to the company's promise."""
+    return REGIME_BY_REGION.get(region, "company")
+
+
+def add_months(moment, months):
+    """Calendar-month arithmetic that clamps at month end: 31 Jan + 1 month = 28/29 Feb."""
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def add_business_days(moment, days):
+    """Add working days (Monday to Friday); public holidays are not modelled."""
+    current = moment
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def _require_aware(moment, name):
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC)")
+
+
+def regime_deadline(regime, received_at, verified_at):
+    """The legal deadline alone, or None while its clock has not started (unverified GDPR)."""
+    rule = RULES[regime]
+    if not (rule.months or rule.days):
+        return None
+    start = received_at if rule.clock_start == "received" else verified_at
+    if start is None:
+        return None
+    return add_months(start, rule.months) + timedelta(days=rule.days)
+
+
+def due_at(regime, received_at, verified_at=None, promise_days=30):
+    """The due date: the earliest of the regime's deadline and the company's promise."""
+    _require_aware(received_at, "received_at")
+    _require_aware(verified_at, "verified_at")
+    candidates = [received_at + timedelta(days=promise_days)]
+    legal = regime_deadline(regime, received_at, verified_at)
+    if legal is not None:
+        candidates.append(legal)
+    return min(candidates).astimezone(timezone.utc)
+
+
+def extension_limit(regime, current_due):
+    """The latest date an extension may set, or None when the regime allows none."""
+    rule = RULES[regime]
+    if not (rule.extension_months or rule.extension_days):
+        return None
+    return add_months(current_due, rule.extension_months) + timedelta(days=rule.extension_days)
+
+
+def acknowledgement_due(regime, received_at):
+    """When an acknowledgement must have gone out, for regimes that ask for one (CCPA: 10 days)."""
+    rule = RULES[regime]
+    if rule.ack_business_days is None:
+        return None
+    return add_business_days(received_at, rule.ack_business_days)
+
+
+def safe_zone(name):
+    """A ZoneInfo for an IANA name from the browser, or UTC for anything unknown."""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(moment, zone_name):
+    """The calendar date a person in `zone_name` sees for a UTC moment."""
+    if moment is None:
+        return None
+    return moment.astimezone(safe_zone(zone_name)).date()
+
+
+def days_left(due, now):
+    """Whole days until due (negative when overdue), for badges and reminders."""
+    return (due - now) // timedelta(days=1)
+
+
+def is_valid_zone(name):
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+__all__ = [
+    "RULES", "Rule", "add_business_days", "add_months", "acknowledgement_due", "days_left",
+    "due_at", "extension_limit", "is_valid_zone", "local_date", "regime_deadline",
+    "regime_for_region", "safe_zone",
+]

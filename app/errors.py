@@ -1,0 +1,69 @@
+"""Error pages: every refusal is a page in words with the right 4xx, never a stack trace."""
+import logging
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .portal.forms import ResendForm
+from .ratelimit import RateLimited
+from .tokens import LinkError
+
+log = logging.getLogger(__name__)
+
+LINK_PAGES = {
+    "invalid": (400, "This link is not valid",
+                "The link is incomplete or has been changed. Copy the whole link from the email, "
+                "or start a new request."),
+    "expired": (410, "This link has expired",
+                "Links stay valid for a limited time to protect your data. We can send you a new "
+                "one to the same email address."),
+    "used": (410, "This link has already been used",
+             "Each link works once. If you confirmed your request, the status link is in the "
+             "email we sent afterwards."),
+}
+
+
+def link_error(exc):
+    code, title, message = LINK_PAGES[exc.kind]
+    offer_new = exc.kind == "expired" and exc.reference is not None
+    return render_template("error.html", title=title, message=message, offer_new=offer_new,
+                           form=ResendForm() if offer_new else None), code
+
+
+def rate_limited(exc):
+    response = render_template(
+        "error.html", title="Too many attempts",
+        message="Please wait a little and try again. This limit protects people's data."), 429
+    return response[0], 429, {"Retry-After": str(exc.retry_after)}
+
+
+def csrf_error(exc):
+    return render_template(
+        "error.html", title="The form could not be accepted",
+        message="The form was open too long or did not come from this site. Go back, reload the "
+                "page and send it again."), 400
+
+
+def http_error(exc):
+    return render_template("error.html", title=exc.name, message=exc.description), exc.code
+
+
+def database_down(exc):
+    db.session.rollback()
+    log.error("database unavailable on %s %s: %s", request.method, request.url_rule,
+              type(exc).__name__)
+    return render_template(
+        "error.html", title="Temporarily unavailable",
+        message="We could not reach our records just now and nothing was saved. "
+                "Please try again in a few minutes."), 503
+
+
+def init_app(app):
+    app.register_error_handler(LinkError, link_error)
+    app.register_error_handler(RateLimited, rate_limited)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(OperationalError, database_down)
+    app.register_error_handler(HTTPException, http_error)

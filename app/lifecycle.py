@@ -1,0 +1,53 @@
+"""The request lifecycle: which state may follow which, and the bookkeeping of each change.
+
+Every change goes through `transition`, which checks the move, sets the timestamps the database
+constraints expect, and writes the audit event in the same transaction.
+"""
+from flask import current_app
+
+from . import deadlines
+from .audit import record
+from .extensions import db
+from .models import CLOSED_STATES, DataRequest, utcnow
+
+TRANSITIONS = {
+    "pending_verification": {"verified", "expired", "cancelled"},
+    "verified": {"in_progress", "rejected", "cancelled"},
+    "in_progress": {"completed", "needs_attention", "cancelled"},
+    "needs_attention": {"in_progress", "cancelled"},
+}
+
+
+class TransitionError(Exception):
+    """A move the lifecycle does not allow (for example cancelling a completed request)."""
+
+
+def can_move(state, new_state):
+    return new_state in TRANSITIONS.get(state, set())
+
+
+def lock(request_id):
+    """Load a request with its row locked (SELECT ... FOR UPDATE where the database has it)."""
+    return db.session.execute(
+        db.select(DataRequest).where(DataRequest.id == request_id).with_for_update()
+    ).scalar_one_or_none()
+
+
+def transition(data_request, new_state, actor, reason=None, action=None):
+    """Move a locked request to `new_state` and append the audit event; the caller commits."""
+    old = data_request.state
+    if not can_move(old, new_state):
+        raise TransitionError(f"a request that is {old.replace('_', ' ')} cannot become "
+                              f"{new_state.replace('_', ' ')}")
+    now = utcnow()
+    if new_state == "verified":
+        data_request.verified_at = now
+        data_request.due_at = deadlines.due_at(
+            data_request.regime, data_request.received_at, now, current_app.config["PROMISE_DAYS"])
+    if new_state in CLOSED_STATES:
+        data_request.closed_at = now
+        data_request.close_reason = reason
+    data_request.state = new_state
+    return record(data_request, actor, action or new_state, from_state=old, to_state=new_state,
+                  reason=reason)
+

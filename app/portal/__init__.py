@@ -1,0 +1,6 @@
+"""Public pages: rights explained, intake, verification, status."""
+from flask import Blueprint
+
+bp = Blueprint("portal", __name__)
+
+from . import views  # noqa: E402,F401  (views register their routes on bp)

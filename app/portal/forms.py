@@ -1,0 +1,108 @@
+"""Intake and small action forms. Every form carries a CSRF token (Flask-WTF)."""
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField
+from wtforms import TextAreaField
+from wtforms.form import Form
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+REQUEST_TYPE_CHOICES = [
+    ("access", "Access — a copy of the data you hold about me"),
+    ("export", "Export — my data in a portable, machine-readable format"),
+    ("correction", "Correction — fix information about me that is wrong"),
+    ("deletion", "Deletion — erase the data you hold about me"),
+]
+REGION_CHOICES = [
+    ("eu", "European Union, EEA or United Kingdom"),
+    ("california", "California, United States"),
+    ("us_other", "Another US state"),
+    ("japan", "Japan"),
+    ("other", "Somewhere else"),
+]
+MAX_CORRECTIONS = 3
+
+# Markup where plain text is expected: an opening or closing tag, a comment or a directive.
+_MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
+# Control characters other than tab and newlines, and the replacement character that Werkzeug
+# substitutes for bytes that were not UTF-8.
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def plain_text(form, field):
+    value = field.data or ""
+    if _BAD_CHARS.search(value):
+        raise ValidationError("This contains characters we cannot read. Please type it again "
+                              "as plain text (UTF-8).")
+    if _MARKUP.search(value):
+        raise ValidationError("Please write plain text, without HTML tags or scripts.")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CorrectionForm(Form):
+    """One proposed change. A sub-form: the CSRF token lives on the parent form."""
+
+    field = StringField("Which information", filters=[strip],
+                        validators=[Optional(), Length(max=100), plain_text])
+    problem = StringField("What is wrong", filters=[strip],
+                          validators=[Optional(), Length(max=500), plain_text])
+    proposed = StringField("The correct value", filters=[strip],
+                           validators=[Optional(), Length(max=500), plain_text])
+
+
+class IntakeForm(FlaskForm):
+    request_type = SelectField("What would you like us to do?", choices=REQUEST_TYPE_CHOICES,
+                               validators=[DataRequired("Choose the kind of request.")])
+    email = StringField("Your email address", filters=[strip], validators=[
+        DataRequired("Enter the email address you use with us."),
+        Length(max=254, message="An email address is at most 254 characters."),
+        Email("Enter a valid email address, like name@example.com.", check_deliverability=False),
+    ])
+    name = StringField("Your name", filters=[strip], validators=[
+        DataRequired("Enter your name."), Length(max=200), plain_text])
+    region = SelectField("Where do you live?", choices=REGION_CHOICES,
+                         validators=[DataRequired("Choose where you live.")])
+    details = TextAreaField("Anything that helps us find your data (optional)", filters=[strip],
+                            validators=[Optional(), Length(max=5000), plain_text])
+    corrections = FieldList(FormField(CorrectionForm), min_entries=MAX_CORRECTIONS,
+                            max_entries=MAX_CORRECTIONS)
+    confirm = BooleanField("I understand that deletion is permanent and cannot be undone")
+    timezone = HiddenField()
+
+    def validate_confirm(self, field):
+        if self.request_type.data == "deletion" and not field.data:
+            raise ValidationError("To ask for deletion, tick the box to confirm you understand "
+                                  "it is permanent.")
+
+    def validate_corrections(self, field):
+        if self.request_type.data != "correction":
+            return
+        if not self.proposed_corrections():
+            raise ValidationError("Tell us at least one piece of information to correct and "
+                                  "its correct value.")
+        for entry in field.entries:
+            if bool(entry.form.field.data) != bool(entry.form.proposed.data):
+                raise ValidationError("Each correction needs both the information and its "
+                                      "correct value.")
+
+    def proposed_corrections(self):
+        return [
+            {"field": e.form.field.data, "problem": e.form.problem.data or "",
+             "proposed": e.form.proposed.data}
+            for e in self.corrections.entries if e.form.field.data and e.form.proposed.data
+        ]
+
+
+class ConfirmForm(FlaskForm):
+    """The button on a verify link: only this POST confirms, so mail scanners cannot."""
+
+
+class ResendForm(FlaskForm):
+    """Ask for a fresh verify link."""
+
+
+class CancelForm(FlaskForm):
+    """Cancel one's own open request."""

@@ -1,0 +1,209 @@
+"""Public pages. They write the portal's own records and enqueue work; they never touch a store."""
+from flask import abort, current_app, redirect, render_template, request, session, url_for
+
+from .. import deadlines
+from ..audit import record
+from ..extensions import db
+from ..lifecycle import TransitionError, lock, transition
+from ..mail import queue_mail
+from ..models import DataRequest, utcnow
+from ..queue import enqueue
+from ..ratelimit import hit
+from ..tokens import LinkError, consume_nonce, issue_verify_token, make_link_token
+from ..tokens import nonce_is_live, read_link_token
+from . import bp
+from .forms import CancelForm, ConfirmForm, IntakeForm, ResendForm
+
+DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
+
+
+def external_url(endpoint, **values):
+    """Links in emails are built from BASE_URL, never from the Host header of the request."""
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def status_url(data_request):
+    return external_url("portal.status", token=make_link_token("status", data_request.reference))
+
+
+def send(data_request, kind, **context):
+    """Queue a mail in the current transaction; returns its id for enqueueing after commit."""
+    message = queue_mail(data_request, kind, **context)
+    db.session.flush()
+    return message.id
+
+
+def deliver_later(mail_ids):
+    for mail_id in mail_ids:
+        enqueue(DELIVER_MAIL, mail_id, job_id=f"mail-{mail_id}")
+
+
+@bp.get("/")
+def index():
+    return render_template("portal/index.html")
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+def new_request():
+    form = IntakeForm()
+    if request.method == "GET":
+        return render_template("portal/new.html", form=form)
+    hit("intake")
+    if not form.validate():
+        return render_template("portal/new.html", form=form), 400
+
+    now = utcnow()
+    regime = deadlines.regime_for_region(form.region.data)
+    zone = form.timezone.data if deadlines.is_valid_zone(form.timezone.data or "") else "UTC"
+    data_request = DataRequest(
+        request_type=form.request_type.data, region=form.region.data, regime=regime,
+        email=form.email.data.lower(), name=form.name.data, details=form.details.data or None,
+        corrections=form.proposed_corrections() or None, timezone=zone, received_at=now,
+        due_at=deadlines.due_at(regime, now, None, current_app.config["PROMISE_DAYS"]),
+    )
+    db.session.add(data_request)
+    db.session.flush()
+    record(data_request, "subject", "submitted", to_state="pending_verification")
+    token = issue_verify_token(data_request)
+    mail_id = send(data_request, "verify", verify_url=external_url("portal.verify", token=token),
+                   ttl_hours=current_app.config["VERIFY_TTL_SECONDS"] // 3600)
+    db.session.commit()
+    deliver_later([mail_id])
+    # The same page whatever the address: nothing here depends on whether we know the person.
+    session["intake_reference"] = data_request.reference
+    return redirect(url_for("portal.sent"), code=303)
+
+
+@bp.get("/requests/sent")
+def sent():
+    return render_template("portal/sent.html", form=ResendForm(),
+                           can_resend="intake_reference" in session)
+
+
+@bp.post("/requests/resend")
+def resend_from_session():
+    form = ResendForm()
+    if not form.validate():
+        abort(400)
+    reference = session.get("intake_reference")
+    if reference:
+        resend_verify_link(reference)
+    return render_template("portal/resent.html"), 202
+
+
+def resend_verify_link(reference):
+    """Mail a fresh verify link if the request still waits for one; silent otherwise."""
+    hit("resend")
+    hit("resend", key=f"ref:{reference}")
+    data_request = db.session.execute(
+        db.select(DataRequest).where(DataRequest.reference == reference).with_for_update()
+    ).scalar_one_or_none()
+    if data_request is None or data_request.state != "pending_verification":
+        db.session.rollback()
+        return
+    token = issue_verify_token(data_request)
+    record(data_request, "subject", "verify_link_resent")
+    mail_id = send(data_request, "verify", verify_url=external_url("portal.verify", token=token),
+                   ttl_hours=current_app.config["VERIFY_TTL_SECONDS"] // 3600)
+    db.session.commit()
+    deliver_later([mail_id])
+
+
+def _verify_payload(token):
+    payload = read_link_token("verify", token, current_app.config["VERIFY_TTL_SECONDS"])
+    if payload.nonce is None:
+        raise LinkError("invalid")
+    return payload
+
+
+@bp.get("/verify/<token>")
+def verify(token):
+    hit("verify")
+    payload = _verify_payload(token)
+    live = nonce_is_live("verify", payload.nonce)
+    if live is None:
+        raise LinkError("invalid")
+    if live is False:
+        raise LinkError("used", payload.reference)
+    data_request = db.session.execute(
+        db.select(DataRequest).where(DataRequest.id == live.request_id)
+    ).scalar_one()
+    if data_request.state != "pending_verification":
+        raise LinkError("used", payload.reference)
+    return render_template("portal/verify.html", form=ConfirmForm(), req=data_request)
+
+
+@bp.post("/verify/<token>")
+def verify_confirm(token):
+    hit("verify")
+    form = ConfirmForm()
+    if not form.validate():
+        abort(400)
+    payload = _verify_payload(token)
+    data_request = db.session.execute(
+        db.select(DataRequest).where(DataRequest.reference == payload.reference).with_for_update()
+    ).scalar_one_or_none()
+    if data_request is None:
+        raise LinkError("invalid")
+    # The nonce and the state change commit together: a failure leaves the link usable.
+    if data_request.state != "pending_verification" or not consume_nonce("verify", payload.nonce):
+        db.session.rollback()
+        raise LinkError("used", payload.reference)
+    transition(data_request, "verified", "subject", reason="confirmed by email link")
+    mail_id = send(data_request, "acknowledge", status_url=status_url(data_request))
+    db.session.commit()
+    deliver_later([mail_id])
+    return redirect(url_for("portal.status", token=make_link_token(
+        "status", data_request.reference)), code=303)
+
+
+@bp.post("/verify/<token>/resend")
+def verify_resend(token):
+    form = ResendForm()
+    if not form.validate():
+        abort(400)
+    try:
+        reference = _verify_payload(token).reference
+    except LinkError as exc:
+        # Only an expired (but genuinely signed) link may ask for a new one.
+        if exc.kind != "expired" or not exc.reference:
+            raise
+        reference = exc.reference
+    resend_verify_link(reference)
+    return render_template("portal/resent.html"), 202
+
+
+def _status_request(token):
+    hit("status")
+    payload = read_link_token("status", token, current_app.config["STATUS_TTL_SECONDS"])
+    data_request = db.session.execute(
+        db.select(DataRequest).where(DataRequest.reference == payload.reference)
+    ).scalar_one_or_none()
+    if data_request is None:
+        raise LinkError("invalid")
+    return data_request
+
+
+@bp.get("/status/<token>")
+def status(token):
+    data_request = _status_request(token)
+    return render_template("portal/status.html", req=data_request, token=token,
+                           form=CancelForm(), now=utcnow())
+
+
+@bp.post("/status/<token>/cancel")
+def cancel(token):
+    form = CancelForm()
+    if not form.validate():
+        abort(400)
+    data_request = lock(_status_request(token).id)
+    try:
+        transition(data_request, "cancelled", "subject", reason="cancelled by the person")
+    except TransitionError as exc:
+        db.session.rollback()
+        return render_template("portal/status.html", req=data_request, token=token,
+                               form=CancelForm(), now=utcnow(), error=str(exc)), 409
+    mail_id = send(data_request, "cancelled", status_url=status_url(data_request))
+    db.session.commit()
+    deliver_later([mail_id])
+    return redirect(url_for("portal.status", token=token), code=303)

@@ -1,0 +1,42 @@
+"""Redis and RQ wiring. The database is the source of truth; this only carries work.
+
+Jobs are enqueued by dotted name with ids, never ORM objects, after the transaction that made
+them necessary has committed. If Redis is down at that moment nothing is lost: the reconciler
+finds the database rows that still need work and enqueues them again.
+"""
+import logging
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+
+def redis_connection(app=None):
+    app = app or current_app
+    conn = app.extensions.get("dsr_redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
+        app.extensions["dsr_redis"] = conn
+    return conn
+
+
+def queue(app=None):
+    app = app or current_app
+    return Queue(app.config["RQ_QUEUE"], connection=redis_connection(app))
+
+
+def enqueue(func_path, *args, job_id=None, retry=None, **kwargs):
+    """Enqueue a job; on a Redis failure log and return None (the reconciler will catch up)."""
+    try:
+        return queue().enqueue(
+            func_path, *args, job_id=job_id,
+            retry=retry or Retry(max=5, interval=[10, 30, 60, 300, 900]), **kwargs,
+        )
+    except RedisError as exc:
+        log.warning("could not enqueue %s: %s (the reconciler will retry)", func_path,
+                    type(exc).__name__)
+        return None
+

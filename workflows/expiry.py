@@ -1,0 +1,59 @@
+"""Unverified requests expire after UNVERIFIED_EXPIRY_DAYS and their personal data is purged.
+
+The request row and its audit trail stay (accountability: that a request arrived and lapsed);
+the email, name, details, proposed corrections, pending links and unsent mail go.
+"""
+from datetime import timedelta
+
+from flask import current_app
+
+from app.extensions import db
+from app.lifecycle import lock, transition
+from app.models import DataRequest, LinkNonce, MailMessage, utcnow
+
+from .context import job
+
+
+def purge_personal_data(data_request):
+    data_request.email = None
+    data_request.name = None
+    data_request.details = None
+    data_request.corrections = None
+    data_request.purged_at = utcnow()
+    db.session.execute(db.delete(LinkNonce).where(LinkNonce.request_id == data_request.id))
+    db.session.execute(
+        db.update(MailMessage).where(MailMessage.request_id == data_request.id)
+        .values(to_addr=None, body_text=None, body_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        db.update(MailMessage)
+        .where(MailMessage.request_id == data_request.id, MailMessage.state.in_(["queued", "sending"]))
+        .values(state="failed", last_error="purged before delivery")
+        .execution_options(synchronize_session=False)
+    )
+
+
+@job
+def expire_unverified(now=None):
+    """Expire and purge every request left unconfirmed too long; returns how many."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["UNVERIFIED_EXPIRY_DAYS"])
+    ids = db.session.execute(
+        db.select(DataRequest.id).where(DataRequest.state == "pending_verification",
+                                        DataRequest.received_at < cutoff)
+    ).scalars().all()
+    expired = 0
+    for request_id in ids:
+        # One transaction per request: a failure leaves the others done and this one untouched.
+        data_request = lock(request_id)
+        if data_request is None or data_request.state != "pending_verification":
+            db.session.rollback()
+            continue
+        days = current_app.config["UNVERIFIED_EXPIRY_DAYS"]
+        transition(data_request, "expired", "system",
+                   reason=f"not confirmed within {days} days; personal data purged")
+        purge_personal_data(data_request)
+        db.session.commit()
+        expired += 1
+    return expired
