@@ -1,0 +1,495 @@
+"""The data map: which stores hold personal data, and how to find a person in each.
+
+The TOML file (``STORES_CONFIG``) is a contract with the company that writes it (see
+docs/STORES.md). It is loaded into frozen dataclasses and validated as a whole, so that
+every mistake is reported at once, each with the file, line, store, table and field it
+concerns. Nothing here does I/O beyond reading the file; live checks (tables and columns
+exist) live with the connectors and are run by ``workflows.scan.check_datamap``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KINDS = ("sql", "files", "chroma", "http", "manual")
+ON_ERASE = ("delete", "anonymize", "retain")
+# Every identity graph starts from the verified email address.
+ROOT_IDENTITY = "email"
+
+_COMMON_KEYS = {"name", "kind", "purpose", "categories", "retention", "recipients", "source"}
+# kind -> (required keys, optional keys), beyond the common ones.
+_KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    "sql": ({"url", "tables"}, {"schema", "timeout"}),
+    "files": ({"root", "path", "on_erase"}, {"match_identity", "retain_reason"}),
+    "chroma": ({"path", "collection", "where", "on_erase"}, {"retain_reason"}),
+    "http": ({"url"}, {"timeout", "retries", "token_env"}),
+    "manual": ({"instructions"}, set()),
+}
+# on_erase values that make sense per kind: a file or a vector cannot be half-erased.
+_KIND_ON_ERASE = {"files": ("delete", "retain"), "chroma": ("delete", "retain")}
+_TABLE_REQUIRED = {"table", "match", "on_erase"}
+_TABLE_OPTIONAL = {"provides", "exclude", "correctable", "retain_reason", "anonymize"}
+
+
+class DataMapError(Exception):
+    """The data map is invalid; ``messages`` lists every problem found."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Match:
+    """A row belongs to the person when ``column`` holds one of their ``identity`` values."""
+
+    column: str
+    identity: str
+
+
+@dataclass(frozen=True)
+class TableMap:
+    """One table of a sql store and what to do with the person's rows in it."""
+
+    table: str
+    match: Match
+    on_erase: str
+    provides: dict[str, str] = field(default_factory=dict)  # identity name -> column
+    exclude: tuple[str, ...] = ()
+    correctable: tuple[str, ...] = ()
+    anonymize: tuple[str, ...] | None = None  # None: every column but the primary key
+    retain_reason: str | None = None
+    line: int | None = None
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """One store of the data map. Kind-specific keys are optional fields here."""
+
+    name: str
+    kind: str
+    purpose: str | None = None
+    categories: tuple[str, ...] = ()
+    retention: str | None = None
+    recipients: tuple[str, ...] = ()
+    source: str | None = None
+    tables: tuple[TableMap, ...] = ()
+    url: str | None = None
+    schema: str | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    token_env: str | None = None
+    root: str | None = None
+    path: str | None = None
+    match_identity: str | None = None
+    collection: str | None = None
+    where: dict[str, str] = field(default_factory=dict)
+    on_erase: str | None = None
+    retain_reason: str | None = None
+    instructions: str | None = None
+    line: int | None = None
+    source_path: str | None = None
+    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def locate(
+        self, table: TableMap | None = None, key: str | None = None, line: int | None = None
+    ) -> str:
+        """``file:line: store 'x', table 't', field 'f'`` for messages about this store."""
+        owner = table if table is not None else self
+        line = line or owner.key_lines.get(key or "") or owner.line
+        parts = [f"store {self.name!r}"]
+        if table is not None:
+            parts.append(f"table {table.table!r}")
+        if key is not None:
+            parts.append(f"field {key!r}")
+        prefix = (
+            f"{self.source_path or '<datamap>'}:{line}"
+            if line
+            else (self.source_path or "<datamap>")
+        )
+        return f"{prefix}: {', '.join(parts)}"
+
+    def identities_used(self) -> set[str]:
+        """Identity names this store needs to find a person."""
+        if self.kind == "sql":
+            return {t.match.identity for t in self.tables}
+        if self.kind == "files":
+            return set(template_fields(self.path or ""))
+        if self.kind == "chroma":
+            return {f for v in self.where.values() for f in template_fields(v)}
+        return set()
+
+
+@dataclass(frozen=True)
+class DataMap:
+    """All stores of a company, in file order."""
+
+    stores: tuple[StoreConfig, ...]
+    source_path: str | None = None
+
+    def store(self, name: str) -> StoreConfig:
+        """The store called ``name``; KeyError if there is none."""
+        for store in self.stores:
+            if store.name == name:
+                return store
+        raise KeyError(name)
+
+
+def template_fields(template: str) -> list[str]:
+    """Placeholder names in a ``{identity}`` template, e.g. ``"u/{user_id}"`` -> ``["user_id"]``."""
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError:
+        return ["<malformed template>"]
+
+
+def load_datamap(path: str | Path) -> DataMap:
+    """Read and validate the data map at ``path``; raise DataMapError listing every problem."""
+    text = Path(path).read_text(encoding="utf-8")
+    return parse_datamap(text, str(path))
+
+
+def parse_datamap(text: str, source: str = "<datamap>") -> DataMap:
+    """Validate TOML ``text`` as a data map (``source`` names the file in messages)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise DataMapError([f"{source}: not valid TOML: {err}"]) from None
+    parser = _Parser(text, source)
+    datamap = parser.parse(raw)
+    if parser.errors:
+        raise DataMapError(parser.errors)
+    return datamap
+
+
+class _Lines:
+    """Finds the line a store, table or key sits on, so messages can point at it."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+        self.store_heads = [
+            i for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*stores\s*\]\]", line)
+        ]
+
+    def _store_span(self, index: int) -> tuple[int, int] | None:
+        if index >= len(self.store_heads):
+            return None
+        end = self.store_heads[index + 1] if index + 1 < len(self.store_heads) else len(self.lines)
+        return self.store_heads[index], end
+
+    def _table_span(self, store: int, table: int) -> tuple[int, int] | None:
+        span = self._store_span(store)
+        if span is None:
+            return None
+        heads = [
+            i for i in range(*span) if re.match(r"\s*\[\[\s*stores\.tables\s*\]\]", self.lines[i])
+        ]
+        if table >= len(heads):
+            return None
+        return heads[table], heads[table + 1] if table + 1 < len(heads) else span[1]
+
+    def keys(self, store: int, table: int | None = None) -> dict[str, int]:
+        """1-based line of every ``key =`` in the store (or table) block."""
+        span = self._store_span(store) if table is None else self._table_span(store, table)
+        found: dict[str, int] = {}
+        for i in range(*span) if span else ():
+            if table is None and re.match(r"\s*\[\[\s*stores\.tables", self.lines[i]):
+                break
+            m = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", self.lines[i])
+            if m:
+                found.setdefault(m.group(1), i + 1)
+        return found
+
+    def key(self, key: str | None, store: int, table: int | None = None) -> int | None:
+        """1-based line of ``key =`` in the store (or table) block, else the block's header."""
+        span = self._store_span(store) if table is None else self._table_span(store, table)
+        if span is None:
+            return None
+        if key is not None:
+            pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+            for i in range(*span):
+                if pattern.match(self.lines[i]):
+                    return i + 1
+        return span[0] + 1
+
+
+class _Parser:
+    def __init__(self, text: str, source: str):
+        self.lines = _Lines(text)
+        self.source = source
+        self.errors: list[str] = []
+
+    def error(
+        self,
+        msg: str,
+        store_idx: int,
+        store: str | None,
+        table_idx: int | None = None,
+        table: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        line = self.lines.key(key, store_idx, table_idx)
+        where = f"{self.source}:{line}" if line else self.source
+        parts = [f"store {store!r}" if store else f"store #{store_idx + 1}"]
+        if table is not None or table_idx is not None:
+            parts.append(f"table {table!r}" if table else f"table #{(table_idx or 0) + 1}")
+        if key:
+            parts.append(f"field {key!r}")
+        self.errors.append(f"{where}: {', '.join(parts)}: {msg}")
+
+    def parse(self, raw: dict) -> DataMap:
+        for key in sorted(set(raw) - {"stores", "version"}):
+            self.errors.append(f"{self.source}: unknown top-level key {key!r}")
+        stores_raw = raw.get("stores")
+        if not isinstance(stores_raw, list) or not stores_raw:
+            self.errors.append(f"{self.source}: no [[stores]] declared")
+            return DataMap((), self.source)
+        stores = []
+        seen: dict[str, int] = {}
+        for i, entry in enumerate(stores_raw):
+            if not isinstance(entry, dict):
+                self.errors.append(
+                    f"{self.source}: stores entry #{i + 1} must be a [[stores]] table"
+                )
+                continue
+            store = self.parse_store(i, entry)
+            if store is None:
+                continue
+            if store.name in seen:
+                self.error(
+                    f"duplicate store name (first declared as store #{seen[store.name] + 1})",
+                    i,
+                    store.name,
+                    key="name",
+                )
+            seen.setdefault(store.name, i)
+            stores.append(store)
+        datamap = DataMap(tuple(stores), self.source)
+        self.check_identity_graph(datamap, stores_raw)
+        return datamap
+
+    def parse_store(self, i: int, entry: dict) -> StoreConfig | None:
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip():
+            self.error("missing required key 'name'", i, None, key="name")
+            return None
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            self.error(
+                f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", i, name, key="kind"
+            )
+            return None
+        required, optional = _KIND_KEYS[kind]
+        for key in sorted(required - set(entry)):
+            self.error(f"missing required key {key!r} for kind {kind!r}", i, name)
+        for key in sorted(set(entry) - required - optional - _COMMON_KEYS):
+            self.error(f"unknown key {key!r} for kind {kind!r}", i, name, key=key)
+        values = {k: entry[k] for k in (required | optional | _COMMON_KEYS) if k in entry}
+        self.check_types(i, name, values)
+        if "on_erase" in values:
+            self.check_on_erase(i, name, None, None, values, _KIND_ON_ERASE.get(kind, ON_ERASE))
+        if kind == "files":
+            self.check_files_path(i, name, values)
+        if kind == "chroma" and not isinstance(values.get("where", {}), dict):
+            self.error('must be a table such as { user_id = "{user_id}" }', i, name, key="where")
+            values.pop("where")
+        tables = tuple(
+            self.parse_table(i, name, j, t) for j, t in enumerate(values.pop("tables", None) or [])
+        )
+        if kind == "sql" and "tables" in entry and not tables:
+            self.error("declares no [[stores.tables]]", i, name, key="tables")
+        for listish in ("categories", "recipients"):
+            if listish in values:
+                values[listish] = tuple(values[listish])
+        return StoreConfig(
+            **values,
+            tables=tuple(t for t in tables if t),
+            line=self.lines.key("name", i),
+            source_path=self.source,
+            key_lines=self.lines.keys(i),
+        )
+
+    def check_types(self, i: int, name: str, values: dict) -> None:
+        expect = {
+            "timeout": (int, float),
+            "retries": int,
+            "categories": list,
+            "recipients": list,
+            "tables": list,
+            "where": dict,
+        }
+        for key, value in list(values.items()):
+            wanted = expect.get(key, str)
+            if not isinstance(value, wanted) or isinstance(value, bool):
+                self.error(f"has the wrong type ({type(value).__name__})", i, name, key=key)
+                values.pop(key)
+
+    def check_on_erase(self, i, store, j, table, values, allowed) -> bool:
+        rule = values.get("on_erase")
+        if rule not in allowed:
+            self.error(
+                f"bad on_erase {rule!r} (expected one of {', '.join(allowed)})",
+                i,
+                store,
+                j,
+                table,
+                key="on_erase",
+            )
+            return False
+        if rule == "retain" and not values.get("retain_reason"):
+            self.error(
+                'on_erase = "retain" needs a retain_reason (the legal ground, shown to the person)',
+                i,
+                store,
+                j,
+                table,
+                key="retain_reason",
+            )
+            return False
+        return True
+
+    def check_files_path(self, i: int, name: str, values: dict) -> None:
+        template = values.get("path")
+        if template is None:
+            return
+        placeholders = template_fields(template)
+        if not placeholders:
+            self.error('path template names no identity, e.g. "{user_id}"', i, name, key="path")
+        if Path(template).is_absolute() or ".." in Path(template).parts:
+            self.error(
+                "path template must stay inside root (no absolute path, no '..')",
+                i,
+                name,
+                key="path",
+            )
+        wanted = values.get("match_identity")
+        if wanted is not None and wanted not in placeholders:
+            self.error(
+                f"match_identity {wanted!r} is not a placeholder of path {template!r}",
+                i,
+                name,
+                key="match_identity",
+            )
+
+    def parse_table(self, i: int, store: str, j: int, entry: dict) -> TableMap | None:
+        table = entry.get("table") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            self.error("must be a table", i, store, j)
+            return None
+        for key in sorted(_TABLE_REQUIRED - set(entry)):
+            self.error(f"missing required key {key!r}", i, store, j, table, key=None)
+        for key in sorted(set(entry) - _TABLE_REQUIRED - _TABLE_OPTIONAL):
+            self.error(f"unknown key {key!r}", i, store, j, table, key=key)
+        match = entry.get("match")
+        if "match" in entry and not (
+            isinstance(match, dict)
+            and set(match) == {"column", "identity"}
+            and all(isinstance(v, str) for v in match.values())
+        ):
+            self.error(
+                'must be { column = "...", identity = "..." }', i, store, j, table, key="match"
+            )
+            match = None
+        provides = entry.get("provides", {})
+        if not (isinstance(provides, dict) and all(isinstance(v, str) for v in provides.values())):
+            self.error(
+                'must map identity names to columns, e.g. { user_id = "id" }',
+                i,
+                store,
+                j,
+                table,
+                key="provides",
+            )
+            provides = {}
+        lists = {}
+        for key in ("exclude", "correctable", "anonymize"):
+            value = entry.get(key, [])
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                self.error("must be a list of column names", i, store, j, table, key=key)
+                value = []
+            lists[key] = tuple(value)
+        rule_ok = "on_erase" in entry and self.check_on_erase(i, store, j, table, entry, ON_ERASE)
+        if not isinstance(table, str) or not match or not rule_ok:
+            return None
+        if match["column"] in lists["exclude"]:
+            self.error("the match column cannot be excluded", i, store, j, table, key="exclude")
+        return TableMap(
+            table=table,
+            match=Match(match["column"], match["identity"]),
+            on_erase=entry["on_erase"],
+            provides=dict(provides),
+            exclude=lists["exclude"],
+            correctable=lists["correctable"],
+            anonymize=lists["anonymize"] if "anonymize" in entry else None,
+            retain_reason=entry.get("retain_reason"),
+            line=self.lines.key("table", i, j),
+            key_lines=self.lines.keys(i, j),
+        )
+
+    def check_identity_graph(self, datamap: DataMap, raw_stores: list) -> None:
+        """Every identity used must be discovered from the email, and discovery must not loop.
+
+        A loop (user_id -> workspace_id -> user_id) is refused rather than iterated: it is how
+        an identity graph leaks from one person to everyone sharing a workspace with them.
+        Edges come from the raw file, so one broken table does not cascade into more errors.
+        """
+        edges: dict[str, set[str]] = {}
+        for entry in raw_stores:
+            for table in (entry.get("tables") or []) if isinstance(entry, dict) else []:
+                match, provides = (
+                    (table.get("match"), table.get("provides"))
+                    if isinstance(table, dict)
+                    else (0, 0)
+                )
+                if isinstance(match, dict) and isinstance(provides, dict):
+                    edges.setdefault(str(match.get("identity")), set()).update(provides)
+        provided = {ROOT_IDENTITY} | {name for targets in edges.values() for name in targets}
+        for store in datamap.stores:
+            for table in store.tables:
+                if table.match.identity not in provided:
+                    self.errors.append(
+                        f"{store.locate(table, 'match')}: identity {table.match.identity!r} is "
+                        "provided by no table (add `provides` to the table that holds it)"
+                    )
+            if store.kind in ("files", "chroma"):
+                key = "path" if store.kind == "files" else "where"
+                for name in sorted(store.identities_used() - provided):
+                    self.errors.append(
+                        f"{store.locate(key=key)}: unknown placeholder {{{name}}}: "
+                        f"no table provides identity {name!r}"
+                    )
+        cycle = _find_cycle(edges)
+        if cycle:
+            self.errors.append(
+                f"{self.source}: identity graph has a cycle: {' -> '.join(cycle)} "
+                "(each identity must be discovered from the email in one direction)"
+            )
+
+
+def _find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """A cycle in the identity graph as a path of names, or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        state[node] = 1
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [node, nxt] if nxt in path else [node, nxt]
+            if nxt not in state:
+                found = visit(nxt, path + [node])
+                if found:
+                    return found
+        state[node] = 2
+        return None
+
+    for start in sorted(edges):
+        if start not in state:
+            found = visit(start, [])
+            if found:
+                return found
+    return None
