@@ -2,24 +2,24 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectField, StringField
-from wtforms import TextAreaField
+from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectChoice, SelectField
+from wtforms import StringField, TextAreaField
 from wtforms.form import Form
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-REQUEST_TYPE_CHOICES = [
+REQUEST_TYPE_CHOICES = [SelectChoice(value, label) for value, label in [
     ("access", "Access — a copy of the data you hold about me"),
     ("export", "Export — my data in a portable, machine-readable format"),
     ("correction", "Correction — fix information about me that is wrong"),
     ("deletion", "Deletion — erase the data you hold about me"),
-]
-REGION_CHOICES = [
+]]
+REGION_CHOICES = [SelectChoice(value, label) for value, label in [
     ("eu", "European Union, EEA or United Kingdom"),
     ("california", "California, United States"),
     ("us_other", "Another US state"),
     ("japan", "Japan"),
     ("other", "Somewhere else"),
-]
+]]
 MAX_CORRECTIONS = 3
 
 # Markup where plain text is expected: an opening or closing tag, a comment or a directive.

@@ -1,0 +1,106 @@
+"""The whole path a person walks: form -> email -> confirm button -> status page."""
+import re
+from datetime import timedelta
+
+from helpers import csrf_token, links_in, run_worker, submit
+
+from app import deadlines
+from app.extensions import db
+from app.models import AuditEvent, DataRequest, MailMessage
+
+
+def only_request():
+    return db.session.execute(db.select(DataRequest)).scalar_one()
+
+
+def test_person_submits_confirms_by_email_and_sees_status(mail_app, smtp_server):
+    _, sink = smtp_server
+    client = mail_app.test_client()
+    response = submit(client, email="Alice@Example.com")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/requests/sent")
+
+    run_worker()  # a real RQ worker delivers the verify email to the real SMTP server
+    assert len(sink.messages) == 1
+    verify_mail = sink.messages[0]
+    assert verify_mail["To"] == "alice@example.com"
+    assert verify_mail.get_body(preferencelist=("html",)) is not None
+    verify_url = links_in(verify_mail)[0]
+    assert verify_url.startswith("http://portal.test/verify/")
+    path = verify_url.removeprefix("http://portal.test")
+
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"Yes, this is my request" in page.data
+    with mail_app.app_context():
+        assert only_request().state == "pending_verification"  # GET confirms nothing
+
+    token = csrf_token(client, path)
+    confirmed = client.post(path, data={"csrf_token": token})
+    assert confirmed.status_code == 303
+    status_path = confirmed.headers["Location"]
+    assert "/status/" in status_path
+
+    with mail_app.app_context():
+        data_request = only_request()
+        assert data_request.state == "verified"
+        assert data_request.verified_at is not None
+        expected_due = deadlines.due_at("gdpr", data_request.received_at,
+                                        data_request.verified_at, 30)
+        assert data_request.due_at == expected_due
+        actions = [e.action for e in db.session.execute(
+            db.select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
+        assert actions == ["submitted", "verified"]
+        local_due = deadlines.local_date(expected_due, "Europe/Berlin")
+
+    status = client.get(status_path)
+    assert status.status_code == 200
+    text = status.get_data(as_text=True)
+    assert "Confirmed" in text
+    assert f"{local_due.day} {local_due:%B %Y}" in text
+    assert "Cancel this request" in text
+
+    run_worker()
+    assert len(sink.messages) == 2
+    ack = sink.messages[1]
+    assert "We will answer by" in ack.get_body(preferencelist=("plain",)).get_content()
+    assert any("/status/" in link for link in links_in(ack))
+    with mail_app.app_context():
+        sent = db.session.execute(db.select(MailMessage)).scalars().all()
+        assert {m.state for m in sent} == {"sent"}
+        assert all(m.body_text is None for m in sent)  # links do not linger in the database
+
+
+def test_every_request_type_can_be_submitted(app):
+    client = app.test_client()
+    cases = [
+        {"request_type": "access"},
+        {"request_type": "export", "region": "california"},
+        {"request_type": "correction", "region": "japan", "corrections-0-field": "name",
+         "corrections-0-problem": "misspelt", "corrections-0-proposed": "Alicia Example"},
+        {"request_type": "deletion", "region": "us_other", "confirm": "y"},
+    ]
+    for fields in cases:
+        assert submit(client, **fields).status_code == 303, fields
+    with app.app_context():
+        rows = db.session.execute(db.select(DataRequest).order_by(DataRequest.id)).scalars().all()
+        assert [r.request_type for r in rows] == ["access", "export", "correction", "deletion"]
+        assert [r.regime for r in rows] == ["gdpr", "ccpa", "appi", "us_state"]
+        assert rows[2].corrections == [
+            {"field": "name", "problem": "misspelt", "proposed": "Alicia Example"}]
+        # CCPA's 45 days lose to the company's 30-day promise counted from receipt.
+        assert rows[1].due_at == rows[1].received_at + timedelta(days=30)
+        assert len(db.session.execute(db.select(MailMessage)).scalars().all()) == 4
+
+
+def test_known_and_unknown_addresses_get_the_identical_response(app):
+    # One address belongs to a demo person with data, the other to nobody: the page must not tell.
+    client = app.test_client()
+    first = submit(client, email="alice@example.com")
+    second = submit(client, email="nobody-at-all@example.org")
+    assert (first.status_code, first.headers["Location"]) == (
+        second.status_code, second.headers["Location"])
+    page_one = client.get("/requests/sent").get_data(as_text=True)
+    page_two = client.get("/requests/sent").get_data(as_text=True)
+    strip = re.compile(r'value="[^"]+"')
+    assert strip.sub("", page_one) == strip.sub("", page_two)
