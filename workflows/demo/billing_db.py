@@ -95,8 +95,8 @@ def write(path: Path, size: int, seed: int) -> dict[str, int]:
         connection.close()
 
 
-def _add_customer(batches: TableBatches, next_id: Callable[[], int], person: DemoPerson, rng: random.Random,
-                  former: bool) -> None:
+def _add_customer(batches: TableBatches, next_id: Callable[[], int], person: DemoPerson,
+                  rng: random.Random, former: bool) -> None:
     customer = next_id()
     batches.add("billing_customers", (
         customer, person.user_id, person.email, person.name, rng.choice(COUNTRIES), None,
@@ -117,5 +117,5 @@ def _add_customer(batches: TableBatches, next_id: Callable[[], int], person: Dem
         issued = (issued - timedelta(days=1)).replace(day=1)
         invoice = next_id()
         batches.add("invoices", (
-            invoice, person.user_id, f"CR-{issued.year}-{invoice:09d}", iso(issued), amount,
+            invoice, person.user_id, f"CR-{issued.year}-{invoice:06d}", iso(issued), amount,
             "EUR", plan, card, "paid"))

@@ -41,9 +41,11 @@ CRAFTOS = {
     ],
     "ticket_messages": [
         (1, 1, A, "customer", ("Since this morning the agent says it has no access to the "
-         "Launch plan calendar. Bob is copied, he set up the Google connection."), "2026-02-03T08:12:00Z"),
+         "Launch plan calendar. Bob is copied, he set up the Google connection."),
+         "2026-02-03T08:12:00Z"),
         (2, 1, None, "staff", ("Thanks Alice. Could Bob reconnect Google from Settings > "
-         "Integrations? The calendar scope was revoked on Google's side."), "2026-02-03T11:40:00Z"),
+         "Integrations? The calendar scope was revoked on Google's side."),
+         "2026-02-03T11:40:00Z"),
         (3, 1, B, "customer", "Reconnected just now, the agent sees the calendar again.",
          "2026-02-05T16:20:00Z"),
         (4, 1, None, "staff", "Great, closing this ticket.", "2026-02-05T17:00:00Z"),

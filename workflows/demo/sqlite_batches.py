@@ -30,8 +30,10 @@ class TableBatches:
 
     def __init__(self, connection: sqlite3.Connection, columns: dict[str, tuple[str, ...]]):
         self._connection = connection
+        # Table and column names come from the generator's own constants, never from input.
         self._statements = {
-            table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            table: f"INSERT INTO {table} ({', '.join(cols)}) "  # noqa: S608
+                   f"VALUES ({', '.join('?' * len(cols))})"
             for table, cols in columns.items()
         }
         self._buffers: dict[str, list[tuple]] = {table: [] for table in columns}
