@@ -41,8 +41,9 @@ def create_app(config=None):
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    csrf.init_app(app)
+    # Before CSRF: the UTF-8 check must read the raw body before anything parses the form.
     security.init_app(app)
+    csrf.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     for name in ("werkzeug", "gunicorn.access", "rq.worker"):

@@ -1,5 +1,7 @@
-"""Security headers on every response, set by the app rather than left to a proxy."""
-from flask import request
+"""Security headers on every response, and a UTF-8 check on every form body."""
+from urllib.parse import unquote_to_bytes
+
+from flask import render_template, request
 
 CSP = "; ".join([
     "default-src 'none'",
@@ -33,5 +35,25 @@ def set_security_headers(response):
     return response
 
 
+def refuse_non_utf8_forms():
+    """Refuse a urlencoded body whose values are not UTF-8.
+
+    Werkzeug leaves undecodable %-escapes in place ("%FF"), which would be stored as if the
+    person had typed them; refusing the form is clearer than keeping garbage.
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    for pair in request.get_data(cache=True).split(b"&"):
+        try:
+            unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            return render_template(
+                "error.html", title="We could not read the form",
+                message="Some of what was sent is text we cannot read (it is not UTF-8). "
+                        "Please type it again and resend the form."), 400
+    return None
+
+
 def init_app(app):
+    app.before_request(refuse_non_utf8_forms)
     app.after_request(set_security_headers)

@@ -80,13 +80,13 @@ class IntakeForm(FlaskForm):
     def validate_corrections(self, field):
         if self.request_type.data != "correction":
             return
-        if not self.proposed_corrections():
-            raise ValidationError("Tell us at least one piece of information to correct and "
-                                  "its correct value.")
         for entry in field.entries:
             if bool(entry.form.field.data) != bool(entry.form.proposed.data):
                 raise ValidationError("Each correction needs both the information and its "
                                       "correct value.")
+        if not self.proposed_corrections():
+            raise ValidationError("Tell us at least one piece of information to correct and "
+                                  "its correct value.")
 
     def proposed_corrections(self):
         return [
