@@ -1,0 +1,79 @@
+"""The status page, cancelling one's own request, and the expiry of unconfirmed requests."""
+from datetime import timedelta
+
+from helpers import csrf_token, submit
+from test_links import verify_path
+
+from app.extensions import db
+from app.models import AuditEvent, DataRequest, LinkNonce, MailMessage, utcnow
+
+
+def confirm_and_get_status(client, app):
+    path = verify_path(app)
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    return response.headers["Location"]
+
+
+def test_person_cancels_their_own_request(client, app):
+    submit(client)
+    status = confirm_and_get_status(client, app)
+    response = client.post(status + "/cancel", data={"csrf_token": csrf_token(client, status)})
+    assert response.status_code == 303
+    page = client.get(status).get_data(as_text=True)
+    assert "Cancelled" in page and "Cancel this request" not in page
+    with app.app_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+        assert data_request.state == "cancelled" and data_request.closed_at is not None
+        last = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.seq.desc())).scalars().first()
+        assert (last.actor, last.to_state) == ("subject", "cancelled")
+        assert db.session.query(MailMessage).filter_by(kind="cancelled").count() == 1
+
+
+def test_cancelling_twice_is_a_clear_409(client, app):
+    submit(client)
+    status = confirm_and_get_status(client, app)
+    client.post(status + "/cancel", data={"csrf_token": csrf_token(client, status)})
+    # A second tab still showing the button: its form token is valid, the move is not.
+    again = client.post(status + "/cancel",
+                        data={"csrf_token": csrf_token(client, "/requests/new")})
+    assert again.status_code == 409
+    assert "cannot become cancelled" in again.get_data(as_text=True)
+
+
+def test_status_link_shows_only_its_own_request(client, app):
+    submit(client, email="alice@example.com", name="Alice Example")
+    alice_status = confirm_and_get_status(client, app)
+    submit(client, email="bob@example.com", name="Bob Example", request_type="export")
+    bob_status = confirm_and_get_status(client, app)
+    alice_page = client.get(alice_status).get_data(as_text=True)
+    bob_page = client.get(bob_status).get_data(as_text=True)
+    with app.app_context():
+        alice_ref, bob_ref = db.session.execute(
+            db.select(DataRequest.reference).order_by(DataRequest.id)).scalars().all()
+    assert alice_ref in alice_page and bob_ref not in alice_page
+    assert bob_ref in bob_page and alice_ref not in bob_page
+    assert client.get(alice_status[:-4] + "abcd").status_code == 400
+
+
+def test_unconfirmed_requests_expire_and_their_personal_data_is_purged(app):
+    client = app.test_client()
+    submit(client, email="old@example.com", name="Old Request", details="my username is olduser")
+    submit(client, email="new@example.com", name="New Request")
+    with app.app_context():
+        old = db.session.execute(db.select(DataRequest).order_by(DataRequest.id)).scalars().first()
+        old.received_at = utcnow() - timedelta(days=8)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["requests", "expire"])
+    assert result.exit_code == 0 and "1 request(s) expired" in result.output
+    with app.app_context():
+        old, new = db.session.execute(
+            db.select(DataRequest).order_by(DataRequest.id)).scalars().all()
+        assert old.state == "expired" and new.state == "pending_verification"
+        assert (old.email, old.name, old.details) == (None, None, None)
+        assert old.purged_at is not None
+        assert db.session.query(LinkNonce).filter_by(request_id=old.id).count() == 0
+        mail = db.session.query(MailMessage).filter_by(request_id=old.id).one()
+        assert (mail.to_addr, mail.body_text, mail.state) == (None, None, "failed")
+        assert new.email == "new@example.com"
+    # A second run finds nothing more to do.
+    assert "0 request(s) expired" in app.test_cli_runner().invoke(args=["requests", "expire"]).output
