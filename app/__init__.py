@@ -6,8 +6,8 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 
 from . import cli, errors, security
-from .deadlines import local_date
 from .config import ROOT, from_env
+from .deadlines import local_date
 from .extensions import csrf, db, migrate
 from .queue import redis_connection
 

@@ -74,7 +74,8 @@ def verify_chain(data_request):
             return ChainReport(data_request.reference, len(events), False,
                                f"{where} was altered after it was written")
         prev = event.hash
-    if len(events) != (data_request.audit_count or 0) or prev != (data_request.audit_head or GENESIS):
+    head = data_request.audit_head or GENESIS
+    if len(events) != (data_request.audit_count or 0) or prev != head:
         return ChainReport(data_request.reference, len(events), False,
                            "the newest events are missing: the chain ends before the request's "
                            f"recorded head (expected {data_request.audit_count} events)")

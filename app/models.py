@@ -125,7 +125,7 @@ class DataRequest(db.Model):
 
 
 class AuditEvent(db.Model):
-    """One line of a request's audit trail. Append-only; each line carries its predecessor's hash."""
+    """One line of a request's audit trail: append-only, carrying its predecessor's hash."""
 
     __tablename__ = "audit_events"
 
@@ -156,7 +156,8 @@ class LinkNonce(db.Model):
     __tablename__ = "link_nonces"
 
     id = db.Column(db.Integer, primary_key=True)
-    request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"), nullable=False, index=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"), nullable=False,
+                           index=True)
     purpose = db.Column(db.String(16), nullable=False)
     nonce_hash = db.Column(db.String(64), nullable=False, unique=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

@@ -25,11 +25,12 @@ class RateLimited(Exception):
 def client_key():
     """The client's address, hashed: counters in Redis should not be a list of IP addresses."""
     addr = request.remote_addr or "unknown"
-    return hashlib.sha256(f"{current_app.config['SECRET_KEY'][:16]}:{addr}".encode()).hexdigest()[:32]
+    pepper = current_app.config["SECRET_KEY"][:16]
+    return hashlib.sha256(f"{pepper}:{addr}".encode()).hexdigest()[:32]
 
 
 def hit(bucket, key=None):
-    """Count one hit against `bucket` for this client (or `key`); raise RateLimited past the limit."""
+    """Count a hit on `bucket` for this client (or `key`); raise RateLimited past the limit."""
     limit, window = current_app.config["RATE_LIMITS"][bucket]
     window_start = int(time.time()) // window
     redis_key = f"dsr:rl:{bucket}:{key or client_key()}:{window_start}"

@@ -41,5 +41,6 @@ def start(folder, port=None, persist=True):
         except redis.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
-                raise RuntimeError(f"private redis-server did not start; see {folder / 'redis.log'}")
+                log = folder / "redis.log"
+                raise RuntimeError(f"private redis-server did not start; see {log}") from None
             time.sleep(0.05)

@@ -40,7 +40,7 @@ def test_edited_event_is_detected_and_located(app):
 
 
 def test_removed_last_event_is_detected(app):
-    reference = make_history(app)
+    make_history(app)
     with app.app_context():
         db.session.execute(db.delete(AuditEvent).where(AuditEvent.seq == 2))
         db.session.commit()

@@ -14,7 +14,8 @@ def verify_path(app):
     """The verify link from the newest queued email, as the person would find it."""
     with app.app_context():
         message = db.session.execute(
-            db.select(MailMessage).where(MailMessage.kind == "verify").order_by(MailMessage.id.desc())
+            db.select(MailMessage).where(MailMessage.kind == "verify")
+            .order_by(MailMessage.id.desc())
         ).scalars().first()
         start = message.body_text.index("http://portal.test/verify/")
         return message.body_text[start:].split()[0].removeprefix("http://portal.test")

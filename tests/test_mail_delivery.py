@@ -23,7 +23,8 @@ def test_smtp_down_keeps_the_request_and_delivers_after_recovery(make_app, monke
 
     run_worker()  # nothing listens on the port: delivery fails, RQ schedules a retry
     with app.app_context():
-        assert db.session.execute(db.select(DataRequest.state)).scalar_one() == "pending_verification"
+        state = db.session.execute(db.select(DataRequest.state)).scalar_one()
+        assert state == "pending_verification"
         message = db.session.execute(db.select(MailMessage)).scalar_one()
         assert message.state == "queued" and message.attempts == 1
         assert message.last_error.startswith("ConnectionRefusedError")

@@ -37,7 +37,8 @@ def test_every_form_rejects_a_missing_csrf_token(client, app):
     assert client.post(path, data={"csrf_token": "forged"}).status_code == 400
     assert counts(app) == before
     with app.app_context():
-        assert db.session.execute(db.select(DataRequest.state)).scalar_one() == "pending_verification"
+        state = db.session.execute(db.select(DataRequest.state)).scalar_one()
+        assert state == "pending_verification"
 
 
 def test_security_headers_on_every_page(client, app):

@@ -28,7 +28,8 @@ def purge_personal_data(data_request):
     )
     db.session.execute(
         db.update(MailMessage)
-        .where(MailMessage.request_id == data_request.id, MailMessage.state.in_(["queued", "sending"]))
+        .where(MailMessage.request_id == data_request.id,
+               MailMessage.state.in_(["queued", "sending"]))
         .values(state="failed", last_error="purged before delivery")
         .execution_options(synchronize_session=False)
     )

@@ -2,8 +2,16 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, FormField, HiddenField, SelectChoice, SelectField
-from wtforms import StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.form import Form
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 

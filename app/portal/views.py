@@ -9,8 +9,14 @@ from ..mail import queue_mail
 from ..models import DataRequest, utcnow
 from ..queue import enqueue
 from ..ratelimit import hit
-from ..tokens import LinkError, consume_nonce, issue_verify_token, make_link_token
-from ..tokens import nonce_is_live, read_link_token
+from ..tokens import (
+    LinkError,
+    consume_nonce,
+    issue_verify_token,
+    make_link_token,
+    nonce_is_live,
+    read_link_token,
+)
 from . import bp
 from .forms import CancelForm, ConfirmForm, IntakeForm, ResendForm
 
