@@ -281,7 +281,7 @@ def pg_people(pg_schema):
     return PeopleDb(url, schema, engine, md)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def people(request):
     """The people database on each real engine available."""
     return request.getfixturevalue(
