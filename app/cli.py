@@ -9,8 +9,11 @@ from flask.cli import AppGroup
 from rq import Worker
 from rq.cron import CronScheduler
 
+from workflows.datamap import load_datamap
+from workflows.demo import seed
 from workflows.expiry import expire_unverified
 from workflows.reconcile import reconcile
+from workflows.scan import check_datamap, scan
 
 from .audit import verify_all, verify_chain
 from .extensions import db
@@ -57,8 +60,6 @@ def requests_expire():
               help="Scale factor: more people, rows and file bytes for benchmarks.")
 def demo_seed(size):
     """Create the demo company stores under INSTANCE_DIR/demo and write their data map."""
-    from workflows.demo import seed
-
     target = Path(current_app.config["INSTANCE_DIR"]) / "demo"
     path = seed(target, size=size)
     click.echo(f"demo stores written to {target}; data map: {path}")
@@ -68,8 +69,6 @@ def demo_seed(size):
 @click.option("--config", "path", default=None, help="Data map file (default STORES_CONFIG).")
 def stores_check(path):
     """Validate the data map and the live schema of every store; exit 1 on any error."""
-    from workflows.datamap import check_datamap
-
     path = path or current_app.config["STORES_CONFIG"]
     problems = check_datamap(path)
     for problem in problems:
@@ -83,9 +82,6 @@ def stores_check(path):
 @click.argument("email")
 def stores_scan(email):
     """Count what each store holds for EMAIL (counts only, never the data itself)."""
-    from workflows.datamap import load_datamap
-    from workflows.scan import scan
-
     counts = scan(load_datamap(current_app.config["STORES_CONFIG"]), email.strip().lower())
     for store, tables in counts.items():
         for table, count in tables.items():

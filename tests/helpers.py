@@ -1,4 +1,6 @@
 """Small helpers the tests share: act like a browser and like a person reading email."""
+import email
+import email.policy
 import re
 import subprocess
 import sys
@@ -6,6 +8,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class MailSink:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 OK"
 
 
 def run_worker(timeout=60):

@@ -2,8 +2,7 @@
 from datetime import timedelta
 
 from aiosmtpd.controller import Controller
-from conftest import MailSink
-from helpers import run_worker, submit
+from helpers import MailSink, run_worker, submit
 
 from app.extensions import db
 from app.models import DataRequest, MailMessage, utcnow
