@@ -168,54 +168,52 @@ def parse_datamap(text: str, source: str = "<datamap>") -> DataMap:
 
 
 class _Lines:
-    """Finds the line a store, table or key sits on, so messages can point at it."""
+    """Where each store, table and key sits in the file, so messages can point at it."""
 
     def __init__(self, text: str):
-        self.lines = text.splitlines()
-        self.store_heads = [
-            i for i, line in enumerate(self.lines) if re.match(r"\s*\[\[\s*stores\s*\]\]", line)
-        ]
+        self.stores: list[dict] = []  # {"line", "keys", "tables": [{"line", "keys"}]}
+        target: dict | None = None
+        for n, line in enumerate(text.splitlines(), start=1):
+            if re.match(r"\s*\[\[\s*stores\s*\]\]", line):
+                target = {"line": n, "keys": {}, "tables": []}
+                self.stores.append(target)
+            elif re.match(r"\s*\[\[\s*stores\.tables\s*\]\]", line) and self.stores:
+                target = {"line": n, "keys": {}}
+                self.stores[-1]["tables"].append(target)
+            elif target is not None and (m := re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)):
+                target["keys"].setdefault(m.group(1), n)
 
-    def _store_span(self, index: int) -> tuple[int, int] | None:
-        if index >= len(self.store_heads):
-            return None
-        end = self.store_heads[index + 1] if index + 1 < len(self.store_heads) else len(self.lines)
-        return self.store_heads[index], end
-
-    def _table_span(self, store: int, table: int) -> tuple[int, int] | None:
-        span = self._store_span(store)
-        if span is None:
-            return None
-        heads = [
-            i for i in range(*span) if re.match(r"\s*\[\[\s*stores\.tables\s*\]\]", self.lines[i])
-        ]
-        if table >= len(heads):
-            return None
-        return heads[table], heads[table + 1] if table + 1 < len(heads) else span[1]
+    def _block(self, store: int, table: int | None) -> dict | None:
+        if store >= len(self.stores):
+            return None  # stores written as inline arrays: no line to point at
+        block = self.stores[store]
+        if table is None:
+            return block
+        return block["tables"][table] if table < len(block["tables"]) else None
 
     def keys(self, store: int, table: int | None = None) -> dict[str, int]:
         """1-based line of every ``key =`` in the store (or table) block."""
-        span = self._store_span(store) if table is None else self._table_span(store, table)
-        found: dict[str, int] = {}
-        for i in range(*span) if span else ():
-            if table is None and re.match(r"\s*\[\[\s*stores\.tables", self.lines[i]):
-                break
-            m = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", self.lines[i])
-            if m:
-                found.setdefault(m.group(1), i + 1)
-        return found
+        block = self._block(store, table)
+        return dict(block["keys"]) if block else {}
 
     def key(self, key: str | None, store: int, table: int | None = None) -> int | None:
         """1-based line of ``key =`` in the store (or table) block, else the block's header."""
-        span = self._store_span(store) if table is None else self._table_span(store, table)
-        if span is None:
-            return None
-        if key is not None:
-            pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
-            for i in range(*span):
-                if pattern.match(self.lines[i]):
-                    return i + 1
-        return span[0] + 1
+        block = self._block(store, table)
+        return block["keys"].get(key, block["line"]) if block else None
+
+
+@dataclass(frozen=True)
+class _At:
+    """A place in the file (a store, or a table of it) that errors are reported against."""
+
+    parser: _Parser
+    store_idx: int
+    store: str | None
+    table_idx: int | None = None
+    table: str | None = None
+
+    def error(self, msg: str, key: str | None = None) -> None:
+        self.parser.error(msg, self.store_idx, self.store, self.table_idx, self.table, key)
 
 
 class _Parser:
@@ -278,31 +276,31 @@ class _Parser:
         if not isinstance(name, str) or not name.strip():
             self.error("missing required key 'name'", i, None, key="name")
             return None
+        at = _At(self, i, name)
         kind = entry.get("kind")
         if kind not in KINDS:
-            self.error(
-                f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", i, name, key="kind"
-            )
+            at.error(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", key="kind")
             return None
         required, optional = _KIND_KEYS[kind]
         for key in sorted(required - set(entry)):
-            self.error(f"missing required key {key!r} for kind {kind!r}", i, name)
+            at.error(f"missing required key {key!r} for kind {kind!r}")
         for key in sorted(set(entry) - required - optional - _COMMON_KEYS):
-            self.error(f"unknown key {key!r} for kind {kind!r}", i, name, key=key)
+            at.error(f"unknown key {key!r} for kind {kind!r}", key=key)
         values = {k: entry[k] for k in (required | optional | _COMMON_KEYS) if k in entry}
-        self.check_types(i, name, values)
+        self.check_types(at, values)
         if "on_erase" in values:
-            self.check_on_erase(i, name, None, None, values, _KIND_ON_ERASE.get(kind, ON_ERASE))
+            self.check_on_erase(at, values, _KIND_ON_ERASE.get(kind, ON_ERASE))
         if kind == "files":
-            self.check_files_path(i, name, values)
-        if kind == "chroma" and not isinstance(values.get("where", {}), dict):
-            self.error('must be a table such as { user_id = "{user_id}" }', i, name, key="where")
+            self.check_files_path(at, values)
+        where = values.get("where", {})
+        if kind == "chroma" and not all(isinstance(v, str) for v in where.values()):
+            at.error('must be a table such as { user_id = "{user_id}" }', key="where")
             values.pop("where")
         tables = tuple(
             self.parse_table(i, name, j, t) for j, t in enumerate(values.pop("tables", None) or [])
         )
         if kind == "sql" and "tables" in entry and not tables:
-            self.error("declares no [[stores.tables]]", i, name, key="tables")
+            at.error("declares no [[stores.tables]]", key="tables")
         for listish in ("categories", "recipients"):
             if listish in values:
                 values[listish] = tuple(values[listish])
@@ -314,110 +312,80 @@ class _Parser:
             key_lines=self.lines.keys(i),
         )
 
-    def check_types(self, i: int, name: str, values: dict) -> None:
-        expect = {
-            "timeout": (int, float),
-            "retries": int,
-            "categories": list,
-            "recipients": list,
-            "tables": list,
-            "where": dict,
-        }
+    def check_types(self, at: _At, values: dict) -> None:
+        expect = {"timeout": (int, float), "retries": int, "tables": list, "where": dict}
+        expect.update(categories=list, recipients=list)
         for key, value in list(values.items()):
             wanted = expect.get(key, str)
             if not isinstance(value, wanted) or isinstance(value, bool):
-                self.error(f"has the wrong type ({type(value).__name__})", i, name, key=key)
+                at.error(f"has the wrong type ({type(value).__name__})", key=key)
                 values.pop(key)
 
-    def check_on_erase(self, i, store, j, table, values, allowed) -> bool:
+    def check_on_erase(self, at: _At, values: dict, allowed: tuple) -> bool:
         rule = values.get("on_erase")
         if rule not in allowed:
-            self.error(
-                f"bad on_erase {rule!r} (expected one of {', '.join(allowed)})",
-                i,
-                store,
-                j,
-                table,
-                key="on_erase",
+            at.error(
+                f"bad on_erase {rule!r} (expected one of {', '.join(allowed)})", key="on_erase"
             )
             return False
         if rule == "retain" and not values.get("retain_reason"):
-            self.error(
+            at.error(
                 'on_erase = "retain" needs a retain_reason (the legal ground, shown to the person)',
-                i,
-                store,
-                j,
-                table,
                 key="retain_reason",
             )
             return False
         return True
 
-    def check_files_path(self, i: int, name: str, values: dict) -> None:
+    def check_files_path(self, at: _At, values: dict) -> None:
         template = values.get("path")
         if template is None:
             return
         placeholders = template_fields(template)
         if not placeholders:
-            self.error('path template names no identity, e.g. "{user_id}"', i, name, key="path")
+            at.error('path template names no identity, e.g. "{user_id}"', key="path")
         if Path(template).is_absolute() or ".." in Path(template).parts:
-            self.error(
-                "path template must stay inside root (no absolute path, no '..')",
-                i,
-                name,
-                key="path",
-            )
+            at.error("path template must stay inside root (no absolute path, no '..')", key="path")
         wanted = values.get("match_identity")
         if wanted is not None and wanted not in placeholders:
-            self.error(
+            at.error(
                 f"match_identity {wanted!r} is not a placeholder of path {template!r}",
-                i,
-                name,
                 key="match_identity",
             )
 
     def parse_table(self, i: int, store: str, j: int, entry: dict) -> TableMap | None:
         table = entry.get("table") if isinstance(entry, dict) else None
+        at = _At(self, i, store, j, table if isinstance(table, str) else None)
         if not isinstance(entry, dict):
-            self.error("must be a table", i, store, j)
+            at.error("must be a table")
             return None
         for key in sorted(_TABLE_REQUIRED - set(entry)):
-            self.error(f"missing required key {key!r}", i, store, j, table, key=None)
+            at.error(f"missing required key {key!r}")
         for key in sorted(set(entry) - _TABLE_REQUIRED - _TABLE_OPTIONAL):
-            self.error(f"unknown key {key!r}", i, store, j, table, key=key)
+            at.error(f"unknown key {key!r}", key=key)
         match = entry.get("match")
         if "match" in entry and not (
             isinstance(match, dict)
             and set(match) == {"column", "identity"}
             and all(isinstance(v, str) for v in match.values())
         ):
-            self.error(
-                'must be { column = "...", identity = "..." }', i, store, j, table, key="match"
-            )
+            at.error('must be { column = "...", identity = "..." }', key="match")
             match = None
         provides = entry.get("provides", {})
         if not (isinstance(provides, dict) and all(isinstance(v, str) for v in provides.values())):
-            self.error(
-                'must map identity names to columns, e.g. { user_id = "id" }',
-                i,
-                store,
-                j,
-                table,
-                key="provides",
-            )
+            at.error('must map identity names to columns, e.g. { user_id = "id" }', key="provides")
             provides = {}
         lists = {}
         for key in ("exclude", "correctable", "anonymize"):
             value = entry.get(key, [])
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                self.error("must be a list of column names", i, store, j, table, key=key)
+                at.error("must be a list of column names", key=key)
                 value = []
             lists[key] = tuple(value)
-        rule_ok = "on_erase" in entry and self.check_on_erase(i, store, j, table, entry, ON_ERASE)
+        rule_ok = "on_erase" in entry and self.check_on_erase(at, entry, ON_ERASE)
         if not isinstance(table, str) or not match or not rule_ok:
             return None
         if match["column"] in lists["exclude"]:
-            self.error("the match column cannot be excluded", i, store, j, table, key="exclude")
+            at.error("the match column cannot be excluded", key="exclude")
         return TableMap(
             table=table,
             match=Match(match["column"], match["identity"]),
