@@ -177,7 +177,7 @@ def _index_store(staging_dir: Path, summary: dict, facts: dict) -> dict:
         )
     prefix = f"files/{summary['segment']}/"
     files = [
-        (m["path"], m["path"][len(prefix):], m["bytes"])
+        (m["path"], m["path"][len(prefix) :], m["bytes"])
         for m in summary["members"]
         if m["path"].startswith(prefix)
     ]
@@ -204,8 +204,9 @@ def _generated(staging_dir: Path, statement: dict, reference: str, generated_at:
         stores=[_index_store(staging_dir, s, facts.get(s["store"], {})) for s in summaries],
     )
     pdf = io.BytesIO()
-    art15_report(pdf, {**statement, "reference": reference,
-                       "generated_at": generated_at.isoformat()})
+    art15_report(
+        pdf, {**statement, "reference": reference, "generated_at": generated_at.isoformat()}
+    )
     return summaries, index.encode("utf-8"), pdf.getvalue()
 
 
@@ -230,8 +231,9 @@ def build_archive(
         with os.fdopen(fd, "wb") as raw:
             sink = _HashingSink(raw)
             try:
-                manifest = _write_zip(sink, staging_dir, summaries, index, pdf,
-                                      reference, generated_at)
+                manifest = _write_zip(
+                    sink, staging_dir, summaries, index, pdf, reference, generated_at
+                )
             finally:
                 sink.stop()
             raw.flush()
@@ -286,4 +288,3 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

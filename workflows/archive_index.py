@@ -126,9 +126,7 @@ def render_index(
     "files": [(href, name, bytes)], "tasks": [{"action", "instructions"}]}]``.
     """
     kind = "copy of your data" if request_type != "export" else "export of your data"
-    toc = "".join(
-        f'<li><a href="#{_e(s["anchor"])}">{_e(s["store"])}</a></li>' for s in stores
-    )
+    toc = "".join(f'<li><a href="#{_e(s["anchor"])}">{_e(s["store"])}</a></li>' for s in stores)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -142,7 +140,5 @@ def render_index(
         "keep it and your rights. The <code>data</code> folder has every record as JSON and "
         "CSV; the <code>files</code> folder has your files; <code>manifest.json</code> lists "
         "the SHA-256 checksum of every file so you can check nothing was altered.</p>"
-        f"<nav><ul>{toc}</ul></nav>"
-        + "".join(_store(s) for s in stores)
-        + "</body></html>\n"
+        f"<nav><ul>{toc}</ul></nav>" + "".join(_store(s) for s in stores) + "</body></html>\n"
     )

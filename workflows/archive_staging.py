@@ -54,8 +54,26 @@ SUMMARY = "staged.json"
 PREVIEW_ROWS = 20  # rows of each table shown in index.html; the rest are in the JSON / CSV
 # Names whose content is text and worth deflating; everything else is stored as is.
 _TEXT_SUFFIXES = {
-    ".json", ".csv", ".html", ".htm", ".txt", ".md", ".log", ".xml", ".yaml", ".yml",
-    ".toml", ".ini", ".tsv", ".jsonl", ".ndjson", ".py", ".js", ".css", ".sql", ".eml",
+    ".json",
+    ".csv",
+    ".html",
+    ".htm",
+    ".txt",
+    ".md",
+    ".log",
+    ".xml",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".ini",
+    ".tsv",
+    ".jsonl",
+    ".ndjson",
+    ".py",
+    ".js",
+    ".css",
+    ".sql",
+    ".eml",
 }
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -284,8 +302,12 @@ def _stage_into(tmp: Path, store: str, segment: str, items: Iterable[Item]) -> d
         table_info[table] = {"stem": stem, "rows": writer.count, "columns": list(writer.columns)}
         for path in (writer.json_path, writer.csv_path):
             data_members.append(
-                _member(f"data/{segment}/{path.name}", f"data/{path.name}",
-                        path.stat().st_size, _file_digest(path))
+                _member(
+                    f"data/{segment}/{path.name}",
+                    f"data/{path.name}",
+                    path.stat().st_size,
+                    _file_digest(path),
+                )
             )
     members = sorted(data_members, key=lambda m: m["path"]) + sorted(
         file_members, key=lambda m: m["path"]

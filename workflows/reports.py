@@ -50,12 +50,22 @@ RIGHTS = (
     ("Rectification", "correction of inaccurate or incomplete data", "16"),
     ("Erasure", "deletion of your data, except what the law requires us to keep", "17"),
     ("Restriction", "that we only store your data while a dispute is resolved", "18"),
-    ("Portability", "your data in a structured, machine-readable format (the JSON and CSV "
-     "files in this archive)", "20"),
-    ("Objection", "to processing based on our legitimate interests, and to direct marketing "
-     "at any time", "21"),
-    ("Withdraw consent", "at any time, for processing based on consent, without affecting "
-     "what was done before", "7(3)"),
+    (
+        "Portability",
+        "your data in a structured, machine-readable format (the JSON and CSV "
+        "files in this archive)",
+        "20",
+    ),
+    (
+        "Objection",
+        "to processing based on our legitimate interests, and to direct marketing at any time",
+        "21",
+    ),
+    (
+        "Withdraw consent",
+        "at any time, for processing based on consent, without affecting what was done before",
+        "7(3)",
+    ),
 )
 
 _STYLES = getSampleStyleSheet()
@@ -135,8 +145,10 @@ def _rights_section(regime: str) -> list:
         ref = f" (GDPR Art. {article})" if cite else ""
         flow.append(_p(f"<b>{name}</b>{ref}: {what}."))
     flow.append(
-        _p("To exercise any of them, reply to the contact below; we will verify your identity "
-           "first and answer within the legal deadline.")
+        _p(
+            "To exercise any of them, reply to the contact below; we will verify your identity "
+            "first and answer within the legal deadline."
+        )
     )
     return flow
 
@@ -148,11 +160,15 @@ def _complaint_section(regime: str, contact: str) -> list:
     others = [AUTHORITIES[k][0] for k in ("appi", "gdpr", "uk", "ccpa") if k != primary]
     return [
         _p("How to complain", _H2),
-        _p(f"You may first contact us at {_text(contact)}. You also have the right to lodge "
-           f"a complaint with <b>{_text(name)}</b>{where}."),
-        _p("Depending on where you live, you may instead complain to: "
-           + "; ".join(_text(o) for o in others)
-           + "; in other US states, the Attorney General of your state."),
+        _p(
+            f"You may first contact us at {_text(contact)}. You also have the right to lodge "
+            f"a complaint with <b>{_text(name)}</b>{where}."
+        ),
+        _p(
+            "Depending on where you live, you may instead complain to: "
+            + "; ".join(_text(o) for o in others)
+            + "; in other US states, the Attorney General of your state."
+        ),
     ]
 
 
@@ -178,10 +194,12 @@ def art15_report(path_or_file, statement: dict) -> None:
         _p(f"<b>Request reference:</b> {_text(statement.get('reference'))} ({kind})"),
         _p(f"<b>Generated:</b> {_text(statement.get('generated_at'))}"),
         Spacer(1, 4 * mm),
-        _p("This statement answers Article 15(1) GDPR (and the equivalent rules of the APPI "
-           "and US state laws): for each place where we hold data about you, why we hold it, "
-           "what kinds of data, who receives it, how long we keep it and where it came from. "
-           "The data itself is in the data and files folders of this archive."),
+        _p(
+            "This statement answers Article 15(1) GDPR (and the equivalent rules of the APPI "
+            "and US state laws): for each place where we hold data about you, why we hold it, "
+            "what kinds of data, who receives it, how long we keep it and where it came from. "
+            "The data itself is in the data and files folders of this archive."
+        ),
         _p("What we hold, store by store", _H2),
     ]
     for store in statement.get("stores", []):
@@ -237,25 +255,40 @@ def deletion_certificate(path_or_file, certificate: dict) -> None:
     story.append(_p("What we kept, and why", _H2))
     if len(kept) > 1:
         story.append(_table(kept, [35, 40, 20, 79]))
-        story.append(_p("We keep these records only as long as the law requires, and delete "
-                        "them when that period ends."))
+        story.append(
+            _p(
+                "We keep these records only as long as the law requires, and delete "
+                "them when that period ends."
+            )
+        )
     else:
         story.append(_p("Nothing: we kept no personal data about you."))
     verified = certificate.get("verified_empty") or []
     story.append(_p("Checked afterwards", _H2))
-    story.append(_p(
-        "After erasing, we searched these stores again and found no erasable data about you: "
-        + _text(verified) + "." if verified else
-        "No store was re-checked after erasure; contact us if you need this confirmed."))
-    story.extend([
-        _p("Backups", _H2),
-        _p("Our encrypted backups are kept for up to 180 days and then destroyed, so copies "
-           "of the erased data in backups will be gone by <b>"
-           f"{_text(certificate.get('backups_roll_off'))}</b>."),
-        _p("This request", _H2),
-        _p("We keep a minimised record of this request to show that we honoured it: the "
-           "reference, dates and outcomes above. Your email address in it has been replaced "
-           "by a keyed hash."),
-        _p(f"Questions: {_text(certificate.get('contact'))}."),
-    ])
+    story.append(
+        _p(
+            "After erasing, we searched these stores again and found no erasable data about you: "
+            + _text(verified)
+            + "."
+            if verified
+            else "No store was re-checked after erasure; contact us if you need this confirmed."
+        )
+    )
+    story.extend(
+        [
+            _p("Backups", _H2),
+            _p(
+                "Our encrypted backups are kept for up to 180 days and then destroyed, so copies "
+                "of the erased data in backups will be gone by <b>"
+                f"{_text(certificate.get('backups_roll_off'))}</b>."
+            ),
+            _p("This request", _H2),
+            _p(
+                "We keep a minimised record of this request to show that we honoured it: the "
+                "reference, dates and outcomes above. Your email address in it has been replaced "
+                "by a keyed hash."
+            ),
+            _p(f"Questions: {_text(certificate.get('contact'))}."),
+        ]
+    )
     _build(path_or_file, story, "Certificate of deletion")

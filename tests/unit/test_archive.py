@@ -191,8 +191,9 @@ def test_crash_while_writing_the_zip_keeps_the_old_archive_and_no_part_file(tmp_
     # A staged file truncated behind our back makes assembly fail after some members.
     (tmp_path / "staging/accounts/files/photo.jpg").write_bytes(b"short")
     with pytest.raises(RuntimeError, match="changed size"):
-        build_archive(tmp_path / "staging", first.path, reference="R1", generated_at=WHEN,
-                      statement=STATEMENT)
+        build_archive(
+            tmp_path / "staging", first.path, reference="R1", generated_at=WHEN, statement=STATEMENT
+        )
     assert first.path.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dsr-R1.zip", "staging"]
 
@@ -223,17 +224,29 @@ def test_index_shows_store_facts_counts_and_links(tmp_path):
     info = build(tmp_path)
     with zipfile.ZipFile(info.path) as zf:
         page = zf.read("index.html").decode()
-    for text in ("Provide and secure your account", "Account lifetime + 90 days",
-                 "Cloud provider", "users — 2 record(s)", 'href="files/accounts/docs/note.txt"',
-                 'href="data/accounts/users.csv"', "a@example.com"):
+    for text in (
+        "Provide and secure your account",
+        "Account lifetime + 90 days",
+        "Cloud provider",
+        "users — 2 record(s)",
+        'href="files/accounts/docs/note.txt"',
+        'href="data/accounts/users.csv"',
+        "a@example.com",
+    ):
         assert text in page
 
 
 rows = st.lists(
     st.dictionaries(
         st.text(min_size=1, max_size=8),
-        st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False)
-        | st.binary(max_size=8) | st.dates() | st.decimals(allow_nan=False, places=2),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text()
+        | st.floats(allow_nan=False)
+        | st.binary(max_size=8)
+        | st.dates()
+        | st.decimals(allow_nan=False, places=2),
         max_size=5,
     ),
     min_size=1,
@@ -244,8 +257,10 @@ rows = st.lists(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(rows=rows, files=st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=64),
-                                         max_size=4))
+@given(
+    rows=rows,
+    files=st.dictionaries(st.text(min_size=1, max_size=12), st.binary(max_size=64), max_size=4),
+)
 def test_random_rows_and_files_round_trip_through_the_archive(tmp_path_factory, rows, files):
     tmp = tmp_path_factory.mktemp("rt")
     items = [Record("s", "t", row) for row in rows]

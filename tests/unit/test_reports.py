@@ -1,0 +1,159 @@
+"""The PDFs read back as text (content streams inflated with zlib: no PDF library needed)."""
+
+import base64
+import io
+import re
+import zlib
+
+import pytest
+
+from workflows.reports import TRANSFER_TO_JAPAN, art15_report, deletion_certificate
+
+STATEMENT = {
+    "company": "CraftOS",
+    "contact": "info@craftos.net",
+    "reference": "R-7",
+    "request_type": "access",
+    "regime": "appi",
+    "generated_at": "2026-03-01T12:00:00+00:00",
+    "transfers": [TRANSFER_TO_JAPAN],
+    "stores": [
+        {
+            "store": "accounts",
+            "kind": "sql",
+            "purpose": "Provide and secure your account",
+            "categories": ["account", "contact details"],
+            "recipients": ["Cloud infrastructure provider"],
+            "retention": "Account lifetime + 90 days",
+            "source": "You",
+            "on_erase": {"users": {"rule": "delete", "reason": None}},
+        },
+        {
+            "store": "billing",
+            "kind": "sql",
+            "purpose": "Bill your subscription",
+            "categories": ["billing"],
+            "recipients": ["Payment processor"],
+            "retention": "7 years",
+            "source": "You",
+            "on_erase": {"invoices": {"rule": "retain", "reason": "Tax law: 7 years"}},
+        },
+    ],
+}
+CERTIFICATE = {
+    "company": "CraftOS",
+    "contact": "info@craftos.net",
+    "reference": "R-9",
+    "completed_at": "2026-03-10T09:00:00+00:00",
+    "stores": [
+        {"store": "accounts", "outcomes": [{"table": "users", "action": "deleted", "count": 1}]},
+        {
+            "store": "billing",
+            "outcomes": [
+                {"table": "invoices", "action": "retained", "count": 12, "reason": "Tax law"}
+            ],
+        },
+    ],
+    "backups_roll_off": "2026-09-06",
+    "verified_empty": ["accounts", "conversations"],
+}
+
+
+def pdf_bytes(build, data) -> bytes:
+    out = io.BytesIO()
+    build(out, data)
+    return out.getvalue()
+
+
+def pdf_text(data: bytes) -> str:
+    """The text drawn on the pages, runs joined by spaces, whitespace collapsed."""
+    runs = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\n?endstream", data, re.S):
+        if stream.rstrip().endswith(b"~>"):  # reportlab's ASCII85 wrapping
+            stream = base64.a85decode(stream.rstrip()[:-2])
+        try:
+            stream = zlib.decompress(stream)
+        except zlib.error:
+            pass  # an uncompressed stream
+        for run in re.findall(rb"\(((?:[^\\)]|\\.)*)\)\s*Tj", stream):
+            runs.append(re.sub(rb"\\(.)", rb"\1", run).decode("latin-1"))
+    return re.sub(r"\s+", " ", " ".join(runs))
+
+
+def test_statement_lists_each_store_purpose_categories_recipients_retention_source():
+    text = pdf_text(pdf_bytes(art15_report, STATEMENT))
+    for expected in (
+        "Provide and secure your account",
+        "account, contact details",
+        "Cloud infrastructure provider",
+        "Account lifetime + 90 days",
+        "Bill your subscription",
+        "7 years",
+        "Tax law: 7 years",
+        "R-7",
+    ):
+        assert expected in text
+
+
+def test_statement_lists_the_persons_rights():
+    text = pdf_text(pdf_bytes(art15_report, STATEMENT))
+    for right in (
+        "Access",
+        "Rectification",
+        "Erasure",
+        "Restriction",
+        "Portability",
+        "Objection",
+        "Withdraw consent",
+    ):
+        assert right in text
+
+
+@pytest.mark.parametrize(
+    "regime, authority",
+    [
+        ("appi", "Personal Information Protection Commission (PPC), Japan"),
+        ("gdpr", "supervisory authority of the EU/EEA country"),
+        ("uk", "Information Commissioner's Office (ICO)"),
+        ("ccpa", "California Privacy Protection Agency (CPPA)"),
+    ],
+)
+def test_complaint_authority_named_first_follows_the_regime(regime, authority):
+    text = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "regime": regime}))
+    primary = text[text.index("complaint with") : text.index("Depending on where you live")]
+    assert authority in primary
+
+
+def test_transfer_to_japan_is_explained():
+    text = pdf_text(pdf_bytes(art15_report, STATEMENT))
+    assert "transferred to and processed in Japan" in text
+    assert "policy section 10" in text
+
+
+def test_markup_in_store_values_is_printed_not_interpreted():
+    hostile = {**STATEMENT["stores"][0], "purpose": "R&D <b>bold</b> <font size=90>x"}
+    text = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "stores": [hostile]}))
+    # reportlab draws the text around each escaped character as its own run: compare
+    # without the spaces pdf_text puts between runs.
+    assert "R&D<b>bold</b><fontsize=90>x" in text.replace(" ", "")
+
+
+def test_same_statement_gives_the_same_pdf_bytes():
+    assert pdf_bytes(art15_report, STATEMENT) == pdf_bytes(art15_report, STATEMENT)
+
+
+def test_certificate_lists_erased_counts_retained_billing_and_backup_roll_off():
+    text = pdf_text(pdf_bytes(deletion_certificate, CERTIFICATE))
+    erased = text[text.index("What we erased") : text.index("What we kept")]
+    kept = text[text.index("What we kept") : text.index("Checked afterwards")]
+    assert "accounts users deleted 1" in erased
+    assert "billing invoices 12 Tax law" in kept
+    assert "2026-09-06" in text and "180 days" in text
+    assert "accounts, conversations" in text
+    assert "keyed hash" in text
+
+
+def test_certificate_with_nothing_kept_says_so():
+    certificate = {**CERTIFICATE, "stores": CERTIFICATE["stores"][:1], "verified_empty": []}
+    text = pdf_text(pdf_bytes(deletion_certificate, certificate))
+    assert "Nothing: we kept no personal data about you." in text
