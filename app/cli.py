@@ -14,11 +14,13 @@ from workflows.demo import seed
 from workflows.expiry import expire_unverified
 from workflows.reconcile import reconcile
 from workflows.scan import check_datamap, scan
+from workflows.steps import resolve_manual_step
 
 from .audit import verify_all, verify_chain
 from .extensions import db
-from .models import DataRequest
-from .queue import queue, redis_connection
+from .lifecycle import TransitionError, begin_workflow, lock
+from .models import DataRequest, Step
+from .queue import enqueue_step, queue, redis_connection
 
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
 requests_cli = AppGroup("requests", help="Housekeeping of data requests.")
@@ -31,12 +33,7 @@ stores_cli = AppGroup("stores", help="The data map: where people's data lives.")
 def audit_verify(reference):
     """Verify one request's chain (REFERENCE) or every chain; exit 1 if any is broken."""
     if reference:
-        data_request = db.session.execute(
-            db.select(DataRequest).where(DataRequest.reference == reference)
-        ).scalar_one_or_none()
-        if data_request is None:
-            raise click.ClickException(f"no request with reference {reference}")
-        reports = [verify_chain(data_request)]
+        reports = [verify_chain(find_request(reference))]
     else:
         reports = verify_all()
     checked = broken = 0
@@ -53,6 +50,53 @@ def audit_verify(reference):
 def requests_expire():
     """Expire unconfirmed requests older than UNVERIFIED_EXPIRY_DAYS and purge their data."""
     click.echo(f"{expire_unverified()} request(s) expired and purged")
+
+
+def find_request(reference):
+    data_request = db.session.execute(
+        db.select(DataRequest).where(DataRequest.reference == reference)
+    ).scalar_one_or_none()
+    if data_request is None:
+        raise click.ClickException(f"no request with reference {reference}")
+    return data_request
+
+
+@requests_cli.command("approve")
+@click.argument("reference")
+@click.option("--by", "actor", required=True, help="Who approves (recorded on the audit trail).")
+@click.option("--reason", default="approved", show_default=True)
+def requests_approve(reference, actor, reason):
+    """Approve a verified request (deletion, correction) and start its workflow."""
+    data_request = lock(find_request(reference).id)
+    try:
+        step_id = begin_workflow(data_request, actor, reason)
+    except TransitionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    enqueue_step(step_id)
+    click.echo(f"{reference} approved; workflow started")
+
+
+@requests_cli.command("resolve-step")
+@click.argument("reference")
+@click.argument("store")
+@click.option("--by", "actor", required=True, help="Who did the manual work.")
+@click.option("--note", required=True, help="What was done (on the audit trail).")
+@click.option("--file", "upload", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An export received from the store, added to the person's archive.")
+def requests_resolve_step(reference, store, actor, note, upload):
+    """Mark a manual store's step done (for example the payment processor's export)."""
+    data_request = find_request(reference)
+    step = db.session.execute(
+        db.select(Step).where(Step.request_id == data_request.id, Step.store == store)
+    ).scalar_one_or_none()
+    if step is None:
+        raise click.ClickException(f"{reference} has no step for store {store!r}")
+    try:
+        resolve_manual_step(step, actor, note, upload)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{reference}: {store} resolved")
 
 
 @demo_cli.command("seed")

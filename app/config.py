@@ -86,6 +86,15 @@ def from_env(env=None):
         "VERIFY_TTL_SECONDS": _int(env, "VERIFY_TTL_SECONDS", 24 * 3600),
         "STATUS_TTL_SECONDS": _int(env, "STATUS_TTL_SECONDS", 400 * 24 * 3600),
         "UNVERIFIED_EXPIRY_DAYS": _int(env, "UNVERIFIED_EXPIRY_DAYS", 7),
+        "DOWNLOAD_TTL_SECONDS": _int(env, "DOWNLOAD_TTL_SECONDS", 7 * 24 * 3600),
+        "MAX_DOWNLOADS": _int(env, "MAX_DOWNLOADS", 5),
+        # Policy section 5: encrypted backups are destroyed 180 days after deletion.
+        "BACKUP_ROLLOFF_DAYS": _int(env, "BACKUP_ROLLOFF_DAYS", 180),
+        "STEP_MAX_ATTEMPTS": _int(env, "STEP_MAX_ATTEMPTS", 4),
+        # Seconds between RQ retries of a failed step (the reconciler is the backstop).
+        "STEP_RETRY_INTERVALS": [int(v) for v in
+                                 env.get("STEP_RETRY_INTERVALS", "5,30,120").split(",")],
+        "STEP_TIMEOUT_SECONDS": _int(env, "STEP_TIMEOUT_SECONDS", 3600),
         "AUTO_START_TYPES": tuple(env.get("AUTO_START_TYPES", "access,export").split(",")),
         "RATE_LIMITS": {
             # (requests, window seconds) per client address; resend also per request.
@@ -94,7 +103,8 @@ def from_env(env=None):
             "resend": (_int(env, "RATE_RESEND", 3), 3600),
             "status": (_int(env, "RATE_STATUS", 120), 600),
         },
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a failed statement's message would otherwise carry emails into logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -23,12 +23,20 @@ LINK_PAGES = {
     "used": (410, "This link has already been used",
              "Each link works once. If you confirmed your request, the status link is in the "
              "email we sent afterwards."),
+    "download_expired": (410, "This download has expired",
+                         "To protect your data, files are deleted when their download window "
+                         "closes. You can make a new request and we will prepare them again."),
+    "download_used_up": (410, "This download has been used up",
+                         "Each file can be downloaded a limited number of times. You can make "
+                         "a new request and we will prepare it again."),
 }
 
 
 def link_error(exc):
     code, title, message = LINK_PAGES[exc.kind]
-    offer_new = exc.kind == "expired" and exc.reference is not None
+    # Only verify links can be renewed; an expired download needs a new request.
+    offer_new = (exc.kind == "expired" and exc.reference is not None
+                 and request.path.startswith("/verify/"))
     return render_template("error.html", title=title, message=message, offer_new=offer_new,
                            form=ResendForm() if offer_new else None), code
 

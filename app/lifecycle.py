@@ -8,7 +8,7 @@ from flask import current_app
 from . import deadlines
 from .audit import record
 from .extensions import db
-from .models import CLOSED_STATES, DataRequest, utcnow
+from .models import CLOSED_STATES, DataRequest, Step, utcnow
 
 TRANSITIONS = {
     "pending_verification": {"verified", "expired", "cancelled"},
@@ -51,3 +51,15 @@ def transition(data_request, new_state, actor, reason=None, action=None):
     return record(data_request, actor, action or new_state, from_state=old, to_state=new_state,
                   reason=reason)
 
+
+
+def begin_workflow(data_request, actor, reason):
+    """Start the work on a locked, verified request: in_progress plus its first step row.
+
+    Returns the step id to enqueue once the caller has committed.
+    """
+    transition(data_request, "in_progress", actor, reason=reason, action="started")
+    step = Step(request_id=data_request.id, phase="discover", store="")
+    db.session.add(step)
+    db.session.flush()
+    return step.id

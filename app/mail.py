@@ -21,6 +21,9 @@ SUBJECTS = {
     "verify": "Confirm your privacy request {reference}",
     "acknowledge": "We have your privacy request {reference}",
     "cancelled": "Your privacy request {reference} was cancelled",
+    "archive_ready": "Your data is ready to download ({reference})",
+    "erasure_done": "Your data has been erased ({reference})",
+    "correction_done": "Your data has been corrected ({reference})",
 }
 
 

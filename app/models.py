@@ -25,6 +25,9 @@ CLOSED_STATES = ("completed", "rejected", "expired", "cancelled")
 VERIFIED_STATES = ("verified", "in_progress", "needs_attention", "completed")
 LINK_PURPOSES = ("verify",)
 MAIL_STATES = ("queued", "sending", "sent", "failed")
+STEP_PHASES = ("discover", "store", "assemble")
+STEP_STATES = ("pending", "running", "waiting", "done", "failed")
+DELIVERY_KINDS = ("archive", "certificate")
 
 
 def utcnow():
@@ -83,6 +86,9 @@ class DataRequest(db.Model):
     closed_at = db.Column(UTCDateTime)
     purged_at = db.Column(UTCDateTime)
     close_reason = db.Column(db.Text)
+    # Identities found across stores (email -> user_id ...), kept while the workflow runs:
+    # after an erasure the email no longer leads to the user id, the re-scan still needs it.
+    identities = db.Column(db.JSON)
     # Hash of the newest audit event: deleting the tail of the chain is detectable too.
     audit_head = db.Column(db.String(64))
     audit_count = db.Column(db.Integer, nullable=False, default=0)
@@ -194,4 +200,66 @@ class MailMessage(db.Model):
         CheckConstraint(_in("state", MAIL_STATES), name="state"),
         CheckConstraint("state <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
         Index("ix_mail_messages_state", "state", "created_at"),
+    )
+
+
+class Step(db.Model):
+    """One unit of a request's workflow: find identities, one store's part, or the assembly.
+
+    The row, not the RQ job, is the truth: a job that vanished is re-enqueued from it, and a
+    step that ran twice finds itself already done.
+    """
+
+    __tablename__ = "steps"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"), nullable=False)
+    phase = db.Column(db.String(16), nullable=False)
+    store = db.Column(db.String(100), nullable=False, default="")  # "" for request-wide phases
+    state = db.Column(db.String(16), nullable=False, default="pending")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    error = db.Column(db.Text)
+    records = db.Column(db.Integer, nullable=False, default=0)
+    files = db.Column(db.Integer, nullable=False, default=0)
+    bytes = db.Column(db.BigInteger, nullable=False, default=0)
+    result = db.Column(db.JSON)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    started_at = db.Column(UTCDateTime)
+    finished_at = db.Column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("request_id", "phase", "store", name="uq_steps_request_phase_store"),
+        CheckConstraint(_in("phase", STEP_PHASES), name="phase"),
+        CheckConstraint(_in("state", STEP_STATES), name="state"),
+        CheckConstraint("state <> 'done' OR finished_at IS NOT NULL", name="done_has_time"),
+        CheckConstraint("attempts >= 0 AND records >= 0 AND files >= 0 AND bytes >= 0",
+                        name="counts_not_negative"),
+        Index("ix_steps_state", "state", "request_id"),
+    )
+
+
+class Delivery(db.Model):
+    """A file the person downloads: the archive, or the deletion certificate.
+
+    Downloads are counted by one conditional UPDATE, so the limit holds under parallel clicks.
+    """
+
+    __tablename__ = "deliveries"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)
+    path = db.Column(db.String(500), nullable=False)
+    bytes = db.Column(db.BigInteger, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = db.Column(UTCDateTime, nullable=False)
+    downloads = db.Column(db.Integer, nullable=False, default=0)
+    max_downloads = db.Column(db.Integer, nullable=False)
+    deleted_at = db.Column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("request_id", "kind", name="uq_deliveries_request_kind"),
+        CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
+        CheckConstraint("downloads >= 0 AND downloads <= max_downloads", name="download_limit"),
     )

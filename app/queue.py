@@ -40,3 +40,14 @@ def enqueue(func_path, *args, job_id=None, retry=None, **kwargs):
                     type(exc).__name__)
         return None
 
+
+
+def enqueue_step(step_id):
+    """Enqueue one workflow step; its job id is derived from the step so it is never doubled."""
+    config = current_app.config
+    intervals = config["STEP_RETRY_INTERVALS"]
+    return enqueue(
+        "workflows.steps.run_step", step_id, job_id=f"step-{step_id}",
+        retry=Retry(max=max(config["STEP_MAX_ATTEMPTS"] - 1, 1), interval=intervals),
+        job_timeout=config["STEP_TIMEOUT_SECONDS"],
+    )

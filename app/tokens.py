@@ -31,6 +31,7 @@ class LinkError(Exception):
 class LinkPayload:
     reference: str
     nonce: str | None
+    kind: str | None = None
 
 
 def _serializer(purpose):
@@ -41,10 +42,12 @@ def hash_nonce(nonce):
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def make_link_token(purpose, reference, nonce=None):
+def make_link_token(purpose, reference, nonce=None, kind=None):
     data = {"r": reference}
     if nonce is not None:
         data["n"] = nonce
+    if kind is not None:
+        data["k"] = kind
     return _serializer(purpose).dumps(data)
 
 
@@ -62,10 +65,10 @@ def issue_verify_token(data_request):
 def _payload(data):
     if not isinstance(data, dict) or not isinstance(data.get("r"), str):
         return None
-    nonce = data.get("n")
-    if nonce is not None and not isinstance(nonce, str):
+    nonce, kind = data.get("n"), data.get("k")
+    if any(v is not None and not isinstance(v, str) for v in (nonce, kind)):
         return None
-    return LinkPayload(data["r"], nonce)
+    return LinkPayload(data["r"], nonce, kind)
 
 
 def read_link_token(purpose, token, max_age):
@@ -108,3 +111,12 @@ def consume_nonce(purpose, nonce):
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+LINK_PATHS = {"status": "/status/", "download": "/download/"}
+
+
+def public_link(purpose, reference, kind=None):
+    """A link for an email, built from BASE_URL (jobs have no request to take a host from)."""
+    token = make_link_token(purpose, reference, kind=kind)
+    return current_app.config["BASE_URL"] + LINK_PATHS[purpose] + token

@@ -74,7 +74,7 @@ def env(tmp_path, redis_url, redis_client, monkeypatch):
 @pytest.fixture
 def make_app(env):
     """Build an app for this test; `config` overrides settings. Tables created from the models."""
-    from app import create_app
+    from app.factory import create_app
     from app.extensions import db
 
     apps = []

@@ -21,7 +21,7 @@ def _application():
     if _app is None:
         # Imported here because app's CLI imports workflows: only a bare `rq worker` (no
         # Flask CLI around it) needs to build the app itself.
-        from app import create_app
+        from app.factory import create_app
 
         _app = create_app()
     return _app

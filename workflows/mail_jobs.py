@@ -52,8 +52,8 @@ def deliver_mail(mail_id):
         db.session.commit()
         raise
     message.state, message.sent_at, message.last_error = "sent", utcnow(), None
-    # The body holds single-use links and personal details: no reason to keep it once sent.
-    message.body_text = message.body_html = None
+    # Body and address hold links and personal data: no reason to keep them once sent.
+    message.body_text = message.body_html = message.to_addr = None
     db.session.commit()
     return "sent"
 

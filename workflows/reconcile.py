@@ -2,28 +2,44 @@
 
 Run by the cron every minute. Redis is only a carrier: if a job vanished (worker SIGKILLed,
 Redis flushed or restarted) the database row still says the work is due, and it is enqueued
-again. Jobs are idempotent, so enqueueing one that is in fact still alive costs nothing but time.
+again. Jobs are idempotent and claim their row first, so enqueueing one that is in fact still
+alive costs nothing but a no-op run.
 """
 import logging
+from datetime import UTC, timedelta
 
+from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from app.queue import enqueue, redis_connection
+from app.extensions import db
+from app.lifecycle import lock, transition
+from app.models import DataRequest, Step, utcnow
+from app.queue import enqueue, enqueue_step, redis_connection
 
 from .context import job
 from .mail_jobs import stale_mail_ids
+from .steps import schedule_assembly
 
 log = logging.getLogger(__name__)
-ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+# A started job whose worker has not sent a heartbeat for this long has lost its worker
+# (RQ heartbeats a running job every 30 seconds by default).
+STALE_HEARTBEAT = timedelta(minutes=2)
 
 
 def job_is_alive(job_id):
     try:
-        status = Job.fetch(job_id, connection=redis_connection()).get_status(refresh=True)
+        rq_job = Job.fetch(job_id, connection=redis_connection())
+        status = rq_job.get_status(refresh=True)
     except NoSuchJobError:
         return False
-    return status in ALIVE
+    if status in WAITING:
+        return True
+    if status == JobStatus.STARTED:
+        beat = rq_job.last_heartbeat
+        return beat is not None and utcnow() - beat.replace(tzinfo=UTC) < STALE_HEARTBEAT
+    return False
 
 
 def ensure_enqueued(func_path, arg, job_id):
@@ -33,12 +49,56 @@ def ensure_enqueued(func_path, arg, job_id):
     return True
 
 
+def open_steps():
+    return db.session.execute(
+        db.select(Step).join(DataRequest)
+        .where(DataRequest.state == "in_progress", Step.state.in_(["pending", "running"]))
+        .order_by(Step.id)
+    ).scalars().all()
+
+
+def revive_step(step):
+    """Re-enqueue a step whose job is gone; a step that keeps killing workers stops here."""
+    if job_is_alive(f"step-{step.id}"):
+        return False
+    if step.state == "running":
+        if step.attempts >= current_app.config["STEP_MAX_ATTEMPTS"]:
+            step.state, step.error = "failed", "the worker died on every attempt"
+            data_request = lock(step.request_id)
+            transition(data_request, "needs_attention", "system",
+                       reason=f"{step.store or step.phase}: {step.error}")
+            db.session.commit()
+            return False
+        step.state = "pending"  # its worker died mid-step; the attempt stays counted
+    db.session.commit()
+    enqueue_step(step.id)
+    return True
+
+
+def stalled_assemblies():
+    """In-progress requests whose store steps are all done but that have no assembly step."""
+    has_assembly = db.select(Step.id).where(Step.request_id == DataRequest.id,
+                                            Step.phase == "assemble").exists()
+    unfinished = db.select(Step.id).where(Step.request_id == DataRequest.id,
+                                          Step.state != "done").exists()
+    has_steps = db.select(Step.id).where(Step.request_id == DataRequest.id,
+                                         Step.phase == "store").exists()
+    return db.session.execute(
+        db.select(DataRequest.id).where(DataRequest.state == "in_progress", has_steps,
+                                        ~has_assembly, ~unfinished)
+    ).scalars().all()
+
+
 @job
 def reconcile():
     """Re-enqueue every piece of due work whose job is gone; returns how many were re-enqueued."""
     requeued = 0
     for mail_id in stale_mail_ids():
         requeued += ensure_enqueued("workflows.mail_jobs.deliver_mail", mail_id, f"mail-{mail_id}")
+    for step in open_steps():
+        requeued += revive_step(step)
+    for request_id in stalled_assemblies():
+        requeued += schedule_assembly(request_id) is not None
     if requeued:
         log.info("reconciler re-enqueued %d job(s)", requeued)
     return requeued

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("portal", __name__)
 
-from . import views  # noqa: E402,F401  (views register their routes on bp)
+from . import downloads, views  # noqa: E402,F401  (modules register their routes on bp)

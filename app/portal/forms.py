@@ -112,5 +112,9 @@ class ResendForm(FlaskForm):
     """Ask for a fresh verify link."""
 
 
+class DownloadForm(FlaskForm):
+    """The download button: a POST, so prefetching the link downloads nothing."""
+
+
 class CancelForm(FlaskForm):
     """Cancel one's own open request."""

@@ -4,10 +4,10 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from .. import deadlines
 from ..audit import record
 from ..extensions import db
-from ..lifecycle import TransitionError, lock, transition
+from ..lifecycle import TransitionError, begin_workflow, lock, transition
 from ..mail import queue_mail
-from ..models import DataRequest, utcnow
-from ..queue import enqueue
+from ..models import DataRequest, Step, utcnow
+from ..queue import enqueue, enqueue_step
 from ..ratelimit import hit
 from ..tokens import (
     LinkError,
@@ -15,6 +15,7 @@ from ..tokens import (
     issue_verify_token,
     make_link_token,
     nonce_is_live,
+    public_link,
     read_link_token,
 )
 from . import bp
@@ -29,7 +30,7 @@ def external_url(endpoint, **values):
 
 
 def status_url(data_request):
-    return external_url("portal.status", token=make_link_token("status", data_request.reference))
+    return public_link("status", data_request.reference)
 
 
 def send(data_request, kind, **context):
@@ -157,8 +158,13 @@ def verify_confirm(token):
         raise LinkError("used", payload.reference)
     transition(data_request, "verified", "subject", reason="confirmed by email link")
     mail_id = send(data_request, "acknowledge", status_url=status_url(data_request))
+    step_id = None
+    if data_request.request_type in current_app.config["AUTO_START_TYPES"]:
+        step_id = begin_workflow(data_request, "system", "access and export start on verification")
     db.session.commit()
     deliver_later([mail_id])
+    if step_id is not None:
+        enqueue_step(step_id)
     return redirect(url_for("portal.status", token=make_link_token(
         "status", data_request.reference)), code=303)
 
@@ -190,11 +196,22 @@ def _status_request(token):
     return data_request
 
 
+def progress(data_request):
+    """Store steps done out of all, and bytes gathered: what the status page shows."""
+    rows = db.session.execute(
+        db.select(Step.state, Step.bytes).where(Step.request_id == data_request.id,
+                                                Step.phase == "store")
+    ).all()
+    return {"done": sum(1 for state, _ in rows if state == "done"), "total": len(rows),
+            "waiting": sum(1 for state, _ in rows if state == "waiting"),
+            "bytes": sum(size for _, size in rows)}
+
+
 @bp.get("/status/<token>")
 def status(token):
     data_request = _status_request(token)
     return render_template("portal/status.html", req=data_request, token=token,
-                           form=CancelForm(), now=utcnow())
+                           form=CancelForm(), now=utcnow(), progress=progress(data_request))
 
 
 @bp.post("/status/<token>/cancel")
@@ -208,7 +225,8 @@ def cancel(token):
     except TransitionError as exc:
         db.session.rollback()
         return render_template("portal/status.html", req=data_request, token=token,
-                               form=CancelForm(), now=utcnow(), error=str(exc)), 409
+                               form=CancelForm(), now=utcnow(), error=str(exc),
+                               progress=progress(data_request)), 409
     mail_id = send(data_request, "cancelled", status_url=status_url(data_request))
     db.session.commit()
     deliver_later([mail_id])

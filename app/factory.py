@@ -1,0 +1,85 @@
+"""create_app: wires settings, extensions, pages, security headers and commands."""
+import logging
+import re
+
+from flask import Flask, jsonify
+from sqlalchemy import text
+
+from . import cli, errors, security
+from .config import ROOT, from_env
+from .deadlines import local_date
+from .extensions import csrf, db, migrate
+from .queue import redis_connection
+
+# Paths that carry a signed token: replaced before any log line is written.
+_TOKEN_IN_PATH = re.compile(r"/(verify|status|download)/[^/\s?\"]+")
+
+
+class RedactTokens(logging.Filter):
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_PATH.sub(r"/\1/<token>", record.msg)
+        if record.args:
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub(r"/\1/<token>", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        return True
+
+
+def create_app(config=None):
+    """Build the app. `config` overrides settings read from the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(from_env())
+    if config:
+        app.config.update(config)
+    app.instance_path = app.config["INSTANCE_DIR"]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    # Before CSRF: the UTF-8 check must read the raw body before anything parses the form.
+    security.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    for name in ("werkzeug", "gunicorn.access", "rq.worker"):
+        logging.getLogger(name).addFilter(RedactTokens())
+
+    from .portal import bp as portal_bp
+
+    app.register_blueprint(portal_bp)
+    if app.config["ENV_NAME"] == "development":
+        from .devmail import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
+    elif app.config["ENV_NAME"] == "production" and not app.config["SESSION_COOKIE_SECURE"]:
+        app.logger.warning("BASE_URL is not https: session cookies are sent without Secure")
+
+    app.add_template_filter(format_local_date, "local_date")
+    app.add_url_rule("/healthz", "healthz", healthz)
+    return app
+
+
+def format_local_date(moment, zone_name):
+    day = local_date(moment, zone_name)
+    return "" if day is None else f"{day.day} {day:%B %Y}"
+
+
+def healthz():
+    checks = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
+        checks["database"] = type(exc).__name__
+    try:
+        redis_connection().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = type(exc).__name__
+    healthy = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if healthy else "degraded", **checks), 200 if healthy else 503

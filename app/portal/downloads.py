@@ -1,0 +1,67 @@
+"""The download page: GET shows what is on offer, only the POST streams it and counts it.
+
+Counting on GET would let a mail scanner that prefetches links use up the person's downloads.
+"""
+from flask import abort, current_app, render_template, send_file
+
+from ..audit import record
+from ..extensions import db
+from ..lifecycle import lock
+from ..models import DataRequest, Delivery, utcnow
+from ..ratelimit import hit
+from ..tokens import LinkError, read_link_token
+from . import bp
+from .forms import DownloadForm
+
+FILENAMES = {"archive": "dsr-{reference}.zip",
+             "certificate": "deletion-certificate-{reference}.pdf"}
+MIMETYPES = {"archive": "application/zip", "certificate": "application/pdf"}
+
+
+def _delivery(token):
+    hit("status")
+    payload = read_link_token("download", token, current_app.config["DOWNLOAD_TTL_SECONDS"])
+    row = db.session.execute(
+        db.select(Delivery, DataRequest.reference).join(DataRequest)
+        .where(DataRequest.reference == payload.reference,
+               Delivery.kind == (payload.kind or "archive"))
+    ).one_or_none()
+    if row is None:
+        raise LinkError("invalid")
+    delivery, reference = row
+    if delivery.deleted_at is not None or delivery.expires_at <= utcnow():
+        raise LinkError("download_expired")
+    if delivery.downloads >= delivery.max_downloads:
+        raise LinkError("download_used_up")
+    return delivery, reference
+
+
+@bp.get("/download/<token>")
+def download_page(token):
+    delivery, reference = _delivery(token)
+    return render_template("portal/download.html", delivery=delivery, reference=reference,
+                           form=DownloadForm())
+
+
+@bp.post("/download/<token>")
+def download(token):
+    if not DownloadForm().validate():
+        abort(400)
+    delivery, reference = _delivery(token)
+    data_request = lock(delivery.request_id)
+    counted = db.session.execute(
+        db.update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.downloads < Delivery.max_downloads)
+        .values(downloads=Delivery.downloads + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not counted:
+        db.session.rollback()
+        raise LinkError("download_used_up")
+    db.session.refresh(delivery)
+    record(data_request, "subject", "downloaded",
+           reason=f"{delivery.kind} download {delivery.downloads} of {delivery.max_downloads}")
+    db.session.commit()
+    return send_file(delivery.path, mimetype=MIMETYPES[delivery.kind], as_attachment=True,
+                     download_name=FILENAMES[delivery.kind].format(reference=reference),
+                     max_age=0)

@@ -1,0 +1,175 @@
+"""End to end with a real RQ worker and real Redis on the CraftOS demo data: access, deletion,
+correction — the archive matches the stores, erasure keeps what the law requires."""
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from helpers import csrf_token, links_in, run_worker, submit
+from test_links import verify_path
+
+from app.extensions import db
+from app.models import AuditEvent, DataRequest, Delivery, Step
+from workflows.datamap import load_datamap
+from workflows.demo import seed
+from workflows.scan import scan
+from workflows.stores import make_store
+
+
+@pytest.fixture
+def demo_app(make_app, smtp_server, monkeypatch, tmp_path_factory):
+    stores = seed(tmp_path_factory.mktemp("demo") / "demo", size=1)
+    controller, _ = smtp_server
+    monkeypatch.setenv("STORES_CONFIG", str(stores))
+    monkeypatch.setenv("MAIL_SERVER", controller.hostname)
+    monkeypatch.setenv("MAIL_PORT", str(controller.port))
+    monkeypatch.setenv("STEP_RETRY_INTERVALS", "1")
+    return make_app()
+
+
+def confirm(client, app):
+    path = verify_path(app)
+    return client.post(path, data={"csrf_token": csrf_token(client, path)})
+
+
+def the_request(app):
+    with app.app_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+        db.session.expunge(data_request)
+        return data_request
+
+
+def cli(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def resolve_manual(app, reference):
+    cli(app, "requests", "resolve-step", reference, "payment_processor", "--by",
+        "agent@craftos.net", "--note", "processor holds no extra data for this person")
+
+
+def test_access_request_produces_an_archive_matching_the_stores(demo_app, smtp_server):
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    submit(client, email="alice@example.com")
+    confirm(client, demo_app)
+    run_worker()
+    data_request = the_request(demo_app)
+    assert data_request.state == "in_progress"
+    with demo_app.app_context():
+        waiting = db.session.execute(db.select(Step).where(Step.state == "waiting")).scalars()
+        assert [s.store for s in waiting] == ["payment_processor"]
+    resolve_manual(demo_app, data_request.reference)
+    run_worker()
+
+    data_request = the_request(demo_app)
+    assert data_request.state == "completed"
+    ready = [m for m in sink.messages if "ready to download" in m["Subject"]]
+    assert len(ready) == 1
+    download_link = next(link for link in links_in(ready[0]) if "/download/" in link)
+    path = download_link.removeprefix("http://portal.test")
+
+    page = client.get(path)
+    assert page.status_code == 200 and b"Downloads left" in page.data
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["reference"] == data_request.reference
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+        assert archive.getinfo(entry["path"]).file_size == entry["bytes"]
+    names = set(archive.namelist())
+    assert {"index.html", "report.pdf", "manifest.json"} <= names
+
+    # The archive holds exactly what a scan of the live stores finds for Alice.
+    with demo_app.app_context():
+        expected = scan(load_datamap(demo_app.config["STORES_CONFIG"]), "alice@example.com")
+    for store, tables in expected.items():
+        for table, count in tables.items():
+            if table == "files":
+                assert manifest["stores"][store]["files"] == count, store
+            else:
+                rows = json.loads(archive.read(f"data/{store}/{table}.json"))
+                assert len(rows) == count == manifest["stores"][store]["records"][table]
+    users = json.loads(archive.read("data/accounts/users.json"))
+    assert [u["email"] for u in users] == ["alice@example.com"]
+    assert "password_hash" not in users[0]
+
+    with demo_app.app_context():
+        delivery = db.session.execute(db.select(Delivery)).scalar_one()
+        assert delivery.downloads == 1
+        actions = [e.action for e in db.session.execute(
+            db.select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
+        assert actions[-3:] == ["manual_step_resolved", "completed", "downloaded"]
+    assert "1 chain(s) checked, 0 broken" in cli(demo_app, "audit", "verify",
+                                                 data_request.reference)
+
+
+def test_deletion_erases_everything_erasable_and_keeps_billing(demo_app, smtp_server):
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    submit(client, email="alice@example.com", request_type="deletion", confirm="y")
+    confirm(client, demo_app)
+    reference = the_request(demo_app).reference
+    assert the_request(demo_app).state == "verified"  # deletion waits for a person
+    with demo_app.app_context():
+        before = scan(load_datamap(demo_app.config["STORES_CONFIG"]), "alice@example.com")
+        bob_before = scan(load_datamap(demo_app.config["STORES_CONFIG"]), "bob@example.com")
+    cli(demo_app, "requests", "approve", reference, "--by", "dpo@craftos.net")
+    run_worker()
+    resolve_manual(demo_app, reference)
+    run_worker()
+
+    data_request = the_request(demo_app)
+    assert data_request.state == "completed"
+    assert data_request.email is None and data_request.email_hash  # minimised
+    with demo_app.app_context():
+        after = scan(load_datamap(demo_app.config["STORES_CONFIG"]), "alice@example.com")
+        bob_after = scan(load_datamap(demo_app.config["STORES_CONFIG"]), "bob@example.com")
+    assert bob_after == bob_before  # shared ticket and workspace: Bob keeps his data
+    retained = {(store.name, table.table) for store in load_datamap(
+        demo_app.config["STORES_CONFIG"]).stores for table in store.tables
+        if table.on_erase == "retain"}
+    assert ("billing", "invoices") in retained and before["billing"]["invoices"] > 0
+    for store, tables in after.items():
+        for table, count in tables.items():
+            expected = before[store][table] if (store, table) in retained else 0
+            assert count == expected, (store, table, count)
+
+    erased = next(m for m in sink.messages if "erased" in m["Subject"])
+    text = erased.get_body(preferencelist=("plain",)).get_content()
+    assert "Tax law" in text and "180 days" in text
+    certificate_link = next(link for link in links_in(erased) if "/download/" in link)
+    path = certificate_link.removeprefix("http://portal.test")
+    pdf = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_correction_changes_the_named_field_everywhere(demo_app, smtp_server):
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    submit(client, email="alice@example.com", request_type="correction",
+           **{"corrections-0-field": "name", "corrections-0-problem": "typo",
+              "corrections-0-proposed": "Alice Q. Example"})
+    confirm(client, demo_app)
+    reference = the_request(demo_app).reference
+    cli(demo_app, "requests", "approve", reference, "--by", "agent@craftos.net")
+    run_worker()
+    resolve_manual(demo_app, reference)
+    run_worker()
+    assert the_request(demo_app).state == "completed"
+    with demo_app.app_context():
+        config = next(s for s in load_datamap(demo_app.config["STORES_CONFIG"]).stores
+                      if s.name == "accounts")
+        store = make_store(config)
+        rows = [item.row for item in store.find({"email": {"alice@example.com"}})
+                if getattr(item, "table", None) == "users"]
+        store.close()
+    assert [r["name"] for r in rows] == ["Alice Q. Example"]
+    assert any("corrected" in m["Subject"] for m in sink.messages)

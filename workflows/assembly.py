@@ -1,0 +1,186 @@
+"""The last step of a request: build what the person receives, complete, tell them.
+
+Each function runs inside the assemble step's job and is safe to run again: the archive and the
+certificate are written atomically to a path fixed by the reference, the Delivery row is one per
+request and kind, and the state change, the delivery and the email commit together.
+"""
+import hashlib
+import hmac
+import os
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+
+from app.extensions import db
+from app.lifecycle import lock, transition
+from app.mail import queue_mail
+from app.models import Delivery, Step, utcnow
+from app.queue import enqueue
+from app.tokens import public_link
+from workflows.archive import build_archive
+from workflows.datamap import load_datamap
+from workflows.reports import deletion_certificate
+from workflows.stores import make_store
+
+from .store_work import staging_dir
+
+
+def output_dir(data_request):
+    folder = Path(current_app.config["ARCHIVE_DIR"]) / data_request.reference
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def store_steps(data_request):
+    return db.session.execute(
+        db.select(Step).where(Step.request_id == data_request.id, Step.phase == "store")
+        .order_by(Step.store)
+    ).scalars().all()
+
+
+def statement(data_request):
+    """The Art. 15(1) facts per store, from the data map (no store is contacted)."""
+    config = current_app.config
+    stores = []
+    for store_config in load_datamap(config["STORES_CONFIG"]).stores:
+        store = make_store(store_config)
+        try:
+            stores.append(store.describe())
+        finally:
+            store.close()
+    return {
+        "company": config["COMPANY_NAME"], "contact": config["COMPANY_CONTACT"],
+        "reference": data_request.reference, "request_type": data_request.request_type,
+        "regime": data_request.regime, "generated_at": utcnow().isoformat(), "stores": stores,
+    }
+
+
+def save_delivery(data_request, kind, path, size, sha256):
+    config = current_app.config
+    delivery = db.session.execute(
+        db.select(Delivery).where(Delivery.request_id == data_request.id, Delivery.kind == kind)
+    ).scalar_one_or_none()
+    if delivery is None:
+        delivery = Delivery(request_id=data_request.id, kind=kind, downloads=0,
+                            max_downloads=config["MAX_DOWNLOADS"])
+        db.session.add(delivery)
+    delivery.path, delivery.bytes, delivery.sha256 = str(path), size, sha256
+    delivery.expires_at = utcnow() + timedelta(seconds=config["DOWNLOAD_TTL_SECONDS"])
+    return delivery
+
+
+def complete(step, data_request, reason, mail_kind, **mail_context):
+    """Completed, audited, emailed: one transaction. The email goes out after the commit."""
+    data_request = lock(data_request.id)
+    transition(data_request, "completed", "system", reason=reason)
+    message = queue_mail(data_request, mail_kind,
+                         status_url=public_link("status", data_request.reference), **mail_context)
+    step.state, step.finished_at = "done", utcnow()
+    db.session.flush()
+    return data_request, message.id
+
+
+def deliver_mail(mail_id):
+    enqueue("workflows.mail_jobs.deliver_mail", mail_id, job_id=f"mail-{mail_id}")
+
+
+def deliver_archive(step, data_request):
+    """Access and export: one zip of every staged store, then the download link by email."""
+    steps = store_steps(data_request)
+    target = output_dir(data_request) / f"dsr-{data_request.reference}.zip"
+    info = build_archive(staging_dir(data_request), target, reference=data_request.reference,
+                         generated_at=utcnow(), statement=statement(data_request))
+    save_delivery(data_request, "archive", info.path, info.bytes, info.sha256)
+    records = sum(s.records for s in steps)
+    files = sum(s.files for s in steps)
+    _, mail_id = complete(
+        step, data_request, f"archive ready: {records} records and {files} files",
+        "archive_ready", download_url=public_link("download", data_request.reference, "archive"),
+        records=records, files=files, size=info.bytes,
+        days=current_app.config["DOWNLOAD_TTL_SECONDS"] // 86400,
+        max_downloads=current_app.config["MAX_DOWNLOADS"])
+    db.session.commit()
+    deliver_mail(mail_id)
+    # Only once the zip is safely recorded: a retry before this point still finds the staging.
+    shutil.rmtree(staging_dir(data_request), ignore_errors=True)
+
+
+def certificate_facts(data_request, steps, completed_at):
+    rolloff = completed_at + timedelta(days=current_app.config["BACKUP_ROLLOFF_DAYS"])
+    stores, verified = [], []
+    for step in steps:
+        result = step.result or {}
+        stores.append({"store": step.store, "outcomes": result.get("outcomes", []),
+                       "manual": "task" in result})
+        if result.get("verified_empty"):
+            verified.append(step.store)
+    return {
+        "company": current_app.config["COMPANY_NAME"],
+        "contact": current_app.config["COMPANY_CONTACT"],
+        "reference": data_request.reference, "completed_at": completed_at.isoformat(),
+        "stores": stores, "backups_roll_off": rolloff.date().isoformat(),
+        "verified_empty": verified,
+    }
+
+
+def write_atomically(path, write):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+
+
+def deliver_certificate(step, data_request):
+    """Deletion: the certificate PDF, the email saying what was kept and why, minimisation."""
+    steps = store_steps(data_request)
+    facts = certificate_facts(data_request, steps, utcnow())
+    path = output_dir(data_request) / f"deletion-certificate-{data_request.reference}.pdf"
+    sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
+    save_delivery(data_request, "certificate", path, size, sha256)
+    erased = sum(o["count"] for s in facts["stores"] for o in s["outcomes"]
+                 if o["action"] != "retained")
+    kept = [(s["store"], o) for s in facts["stores"] for o in s["outcomes"]
+            if o["action"] == "retained" and o["count"]]
+    data_request, mail_id = complete(
+        step, data_request, f"erased {erased} records; kept {len(kept)} table(s) by law",
+        "erasure_done", download_url=public_link("download", data_request.reference,
+                                                 "certificate"),
+        erased=erased, kept=kept, rolloff=facts["backups_roll_off"])
+    minimise(data_request)
+    db.session.commit()
+    deliver_mail(mail_id)
+
+
+def minimise(data_request):
+    """Keep what accountability needs (reference, type, dates, audit trail), not who asked."""
+    key = current_app.config["SECRET_KEY"].encode()
+    data_request.email_hash = hmac.new(key, data_request.email.encode(), "sha256").hexdigest()
+    data_request.email = data_request.name = data_request.details = None
+    data_request.corrections = data_request.identities = None
+    data_request.purged_at = utcnow()
+
+
+def report_correction(step, data_request):
+    """Correction: every store has applied the change; tell the person where."""
+    steps = store_steps(data_request)
+    changed = {s.store: s.records for s in steps if s.records}
+    fields = sorted({c["field"] for c in data_request.corrections or []})
+    _, mail_id = complete(step, data_request,
+                          f"corrected {', '.join(fields)} in {len(changed)} store(s)",
+                          "correction_done", fields=fields, changed=changed)
+    db.session.commit()
+    deliver_mail(mail_id)
+
+
+ASSEMBLE = {"access": deliver_archive, "export": deliver_archive,
+            "deletion": deliver_certificate, "correction": report_correction}

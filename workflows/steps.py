@@ -1,0 +1,186 @@
+"""Running one step of a request's workflow, as an RQ job.
+
+A step is claimed with a conditional UPDATE (pending -> running), so two deliveries of the same
+job cannot both work on it. Each phase is idempotent: staging rewrites its folder atomically,
+erasure of what is already erased erases nothing, a correction sets the same values again.
+
+A failure is written to the step before it is raised to RQ (which retries with back-off). When a
+step has used STEP_MAX_ATTEMPTS the request moves to needs_attention with the error kept for
+staff; the job still fails, so it also shows in RQ's failed registry.
+"""
+import logging
+
+from flask import current_app
+
+from app.audit import record
+from app.extensions import db
+from app.lifecycle import lock, transition
+from app.models import DataRequest, Step, utcnow
+from app.queue import enqueue_step
+from workflows.datamap import load_datamap
+from workflows.scan import resolve_identities
+from workflows.archive_staging import stage_store
+from workflows.stores import FileItem, StoreError, make_store
+
+from . import assembly, store_work
+from .context import job
+
+log = logging.getLogger(__name__)
+
+
+def _claim(step_id):
+    """Flip a pending step to running; None when it is not ours to run (done, running, gone)."""
+    claimed = db.session.execute(
+        db.update(Step)
+        .where(Step.id == step_id, Step.state == "pending")
+        .values(state="running", attempts=Step.attempts + 1, started_at=utcnow(), error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(Step, step_id) if claimed else None
+
+
+@job
+def run_step(step_id):
+    """Run the step with id `step_id` if it is pending and its request is in progress."""
+    step = _claim(step_id)
+    if step is None:
+        return "not pending"
+    data_request = db.session.get(DataRequest, step.request_id)
+    if data_request.state != "in_progress":
+        # Cancelled (or otherwise closed) while queued: the step stops here for good.
+        step.state, step.finished_at, step.error = "failed", utcnow(), "request no longer open"
+        db.session.commit()
+        return "request closed"
+    try:
+        outcome = PHASES[step.phase](step, data_request)
+    except Exception as exc:
+        record_failure(step_id, exc)
+        raise
+    return outcome
+
+
+def describe_error(exc):
+    """A message for staff. Store errors are written for them; others give only their class,
+    since a driver's message can quote the personal data it was handling."""
+    if isinstance(exc, StoreError):
+        return str(exc)[:1000]
+    return f"{type(exc).__name__} (details in the worker log)"
+
+
+def record_failure(step_id, exc):
+    db.session.rollback()
+    step = db.session.get(Step, step_id)
+    if step.state == "done":
+        # The step's own work committed; what failed came after (scheduling the assembly),
+        # which the reconciler schedules again.
+        return
+    step.error = describe_error(exc)
+    if step.attempts < current_app.config["STEP_MAX_ATTEMPTS"]:
+        step.state = "pending"  # RQ's retry (or the reconciler) runs it again
+        db.session.commit()
+        return
+    step.state = "failed"
+    data_request = lock(step.request_id)
+    if data_request.state == "in_progress":
+        where = step.store or step.phase
+        transition(data_request, "needs_attention", "system",
+                   reason=f"{where} failed after {step.attempts} attempts: {step.error}")
+    db.session.commit()
+    log.error("step %s of request %s failed for good", step_id, step.request_id)
+
+
+def finish(step, state="done", **counts):
+    step.state = state
+    step.finished_at = utcnow() if state == "done" else None
+    for name, value in counts.items():
+        setattr(step, name, value)
+
+
+def datamap():
+    return load_datamap(current_app.config["STORES_CONFIG"])
+
+
+def discover(step, data_request):
+    """Resolve the person's identities across all stores, then fan out one step per store."""
+    data_map = datamap()
+    identities = resolve_identities(data_map, data_request.email)
+    data_request.identities = {name: sorted(values) for name, values in identities.items()}
+    existing = set(db.session.execute(
+        db.select(Step.store).where(Step.request_id == data_request.id, Step.phase == "store")
+    ).scalars())
+    for config in data_map.stores:
+        if config.name not in existing:
+            db.session.add(Step(request_id=data_request.id, phase="store", store=config.name))
+    finish(step)
+    db.session.commit()
+    pending = db.session.execute(
+        db.select(Step.id).where(Step.request_id == data_request.id, Step.phase == "store",
+                                 Step.state == "pending")
+    ).scalars().all()
+    for step_id in pending:
+        enqueue_step(step_id)
+    if not data_map.stores:
+        schedule_assembly(data_request.id)
+    return f"{len(data_map.stores)} store steps"
+
+
+def store_step(step, data_request):
+    """This store's part: stage its data, erase, or correct, by the request's type."""
+    config = next((s for s in datamap().stores if s.name == step.store), None)
+    if config is None:
+        raise StoreError(f"store {step.store!r} is no longer in the data map")
+    identities = {k: set(v) for k, v in (data_request.identities or {}).items()}
+    store = make_store(config)
+    try:
+        work = store_work.WORK[data_request.request_type]
+        waiting = work(step, data_request, store, identities)
+    finally:
+        store.close()
+    finish(step, "waiting" if waiting else "done")
+    db.session.commit()
+    if not waiting:
+        schedule_assembly(data_request.id)
+    return step.state
+
+
+def schedule_assembly(request_id):
+    """Create and enqueue the assembly step once every store step is done (exactly once)."""
+    data_request = lock(request_id)
+    states = db.session.execute(
+        db.select(Step.phase, Step.state).where(Step.request_id == request_id)
+    ).all()
+    if any(phase == "assemble" for phase, _ in states) or any(
+            phase == "store" and state != "done" for phase, state in states):
+        db.session.commit()
+        return None
+    step = Step(request_id=data_request.id, phase="assemble", store="")
+    db.session.add(step)
+    db.session.commit()
+    enqueue_step(step.id)
+    return step.id
+
+
+def assemble(step, data_request):
+    assembly.ASSEMBLE[data_request.request_type](step, data_request)
+    return "completed"
+
+
+PHASES = {"discover": discover, "store": store_step, "assemble": assemble}
+
+
+def resolve_manual_step(step, actor, note, upload=None):
+    """Staff finished a manual store's part by hand (an export uploaded, an erasure confirmed)."""
+    data_request = lock(step.request_id)
+    if step.state != "waiting":
+        raise ValueError(f"step for {step.store} is {step.state}, not waiting for staff")
+    if upload is not None and data_request.request_type in ("access", "export"):
+        item = FileItem(store=step.store, path=upload.name, size=upload.stat().st_size,
+                        open=lambda: upload.open("rb"))
+        staged = stage_store(store_work.staging_dir(data_request), step.store, [item])
+        step.files, step.bytes = staged.files, staged.bytes
+    step.result = {**(step.result or {}), "resolved_by": actor, "note": note}
+    finish(step)
+    record(data_request, actor, "manual_step_resolved", reason=f"{step.store}: {note}")
+    db.session.commit()
+    return schedule_assembly(data_request.id)

@@ -1,0 +1,69 @@
+"""What a store step does for each request type. Each returns True when staff must finish it."""
+from pathlib import Path
+
+from flask import current_app
+
+from app.extensions import db
+from workflows.archive_staging import stage_store
+from workflows.stores import StoreError
+
+
+def staging_dir(data_request):
+    return Path(current_app.config["ARCHIVE_DIR"]) / "staging" / data_request.reference
+
+
+def task_info(task):
+    return {"action": task.action, "instructions": task.instructions}
+
+
+def stage(step, data_request, store, identities):
+    """Access and export: stream the store's records and files into the staging folder."""
+    staged = stage_store(staging_dir(data_request), store.name, store.find(identities))
+    step.records, step.files, step.bytes = sum(staged.records.values()), staged.files, staged.bytes
+    step.result = {"records": dict(staged.records)}
+    if staged.tasks:
+        step.result = {**step.result, "task": task_info(staged.tasks[0])}
+        return True
+    return False
+
+
+def erase(step, data_request, store, identities):
+    """Deletion: count first (kept across retries), erase by each table's rule, re-scan."""
+    if not (step.result or {}).get("before"):
+        # Counted once, before anything is erased: a retry after a crash mid-erasure would
+        # otherwise report only what was left for its second pass.
+        step.result = {"before": store.count(identities)}
+        db.session.commit()
+    before = step.result["before"]
+    result = store.erase(identities)
+    if result.task is not None:
+        step.result = {**step.result, "task": task_info(result.task)}
+        return True
+    after = store.count(identities)
+    leftovers = {o.table: after[o.table] for o in result.outcomes
+                 if o.action != "retained" and after.get(o.table)}
+    if leftovers:
+        raise StoreError(f"{store.name}: data still found after erasure in {sorted(leftovers)}")
+    outcomes = [
+        {"table": o.table, "action": o.action, "reason": o.reason,
+         "count": o.count if o.action == "retained" else max(o.count, before.get(o.table, 0))}
+        for o in result.outcomes
+    ]
+    step.result = {"before": before, "outcomes": outcomes, "verified_empty": True}
+    step.records = sum(o["count"] for o in outcomes if o["action"] != "retained")
+    return False
+
+
+def correct(step, data_request, store, identities):
+    """Correction: set the approved values on the correctable fields this store holds."""
+    changes = {c["field"]: c["proposed"] for c in data_request.corrections or []}
+    result = store.correct(identities, changes)
+    if result.task is not None:
+        step.result = {"task": task_info(result.task)}
+        return True
+    step.result = {"changed": dict(result.counts)}
+    step.records = sum(result.counts.values())
+    return False
+
+
+WORK = {"access": stage, "export": stage, "deletion": erase, "correction": correct}
