@@ -89,7 +89,7 @@ class _HashingSink:
 
     def __init__(self, raw):
         self._raw = raw
-        self._queue: queue.Queue = queue.Queue(maxsize=64)  # bounds memory to ~64 chunks
+        self._queue: queue.Queue = queue.Queue(maxsize=8)  # at most ~8 MiB waiting to be hashed
         self._digest = hashlib.sha256()
         self.size = 0
         self._thread = threading.Thread(target=self._hash, daemon=True)

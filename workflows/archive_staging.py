@@ -224,6 +224,29 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
+class _FilePlaces:
+    """Relative paths given out in one store, so two files never land on the same path.
+
+    Compared case-insensitively: the person may unzip on macOS or Windows, where ``A.txt``
+    and ``a.txt`` are one file. Sets keep each check O(depth), not O(files).
+    """
+
+    def __init__(self):
+        self.files: set[str] = set()
+        self.folders: set[str] = set()
+
+    def place(self, rel: str) -> str:
+        if any(str(p).lower() in self.files for p in PurePosixPath(rel).parents):
+            rel = rel.replace("/", "_")  # a folder on the way is already a file: flatten
+        path, candidate, n = PurePosixPath(rel), rel, 1
+        while candidate.lower() in self.files or candidate.lower() in self.folders:
+            n += 1
+            candidate = str(path.with_name(f"{path.stem}-{n}{path.suffix}"))
+        self.files.add(candidate.lower())
+        self.folders.update(str(p).lower() for p in PurePosixPath(candidate).parents)
+        return candidate
+
+
 def _copy_file(item: FileItem, dest: Path) -> tuple[int, str]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
@@ -270,7 +293,7 @@ def _stage_into(tmp: Path, store: str, segment: str, items: Iterable[Item]) -> d
     files_dir.mkdir()
     tables: dict[str, _TableWriter] = {}
     used_stems: set[str] = set()
-    used_paths: set[str] = set()
+    places = _FilePlaces()
     file_members, tasks = [], []
     try:
         for item in items:
@@ -281,12 +304,7 @@ def _stage_into(tmp: Path, store: str, segment: str, items: Iterable[Item]) -> d
                     writer = tables[item.table] = _TableWriter(data_dir, stem)
                 writer.add(item.row)
             elif isinstance(item, FileItem):
-                rel = _unique(safe_relative_path(item.path), used_paths)
-                # A file named like a folder already used (or the reverse) gets a new name.
-                while any(p.startswith(rel + "/") for p in used_paths) or any(
-                    str(parent).lower() in used_paths for parent in PurePosixPath(rel).parents
-                ):
-                    rel = _unique(rel + "~", used_paths)
+                rel = places.place(safe_relative_path(item.path))
                 size, sha = _copy_file(item, files_dir / rel)
                 file_members.append(_member(f"files/{segment}/{rel}", f"files/{rel}", size, sha))
             elif isinstance(item, ManualTask):

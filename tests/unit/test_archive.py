@@ -146,6 +146,31 @@ def test_two_files_sanitised_to_the_same_path_both_survive(tmp_path):
     assert (tmp_path / "s/files/b-2.txt").read_bytes() == b"2"
 
 
+def test_file_and_folder_or_case_clashes_get_distinct_paths(tmp_path):
+    items = [
+        file_item("s", "a", b"1"),
+        file_item("s", "a/b", b"2"),
+        file_item("s", "c/d", b"3"),
+        file_item("s", "C", b"4"),
+        file_item("s", "Photo.JPG", b"5"),
+        file_item("s", "photo.jpg", b"6"),
+    ]
+    stage_store(tmp_path, "s", items)
+    files = {
+        p.relative_to(tmp_path / "s/files").as_posix(): p.read_bytes()
+        for p in (tmp_path / "s/files").rglob("*")
+        if p.is_file()
+    }
+    assert files == {
+        "a": b"1",
+        "a_b": b"2",
+        "c/d": b"3",
+        "C-2": b"4",
+        "Photo.JPG": b"5",
+        "photo-2.jpg": b"6",
+    }
+
+
 def test_staging_twice_gives_the_same_files(tmp_path):
     first = stage_store(tmp_path, "accounts", account_items())
     snapshot = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
