@@ -11,7 +11,7 @@ from rq.cron import CronScheduler
 
 from workflows.datamap import load_datamap
 from workflows.demo import seed
-from workflows.expiry import expire_unverified
+from workflows.expiry import expire_unverified, purge_expired_deliveries
 from workflows.reconcile import reconcile
 from workflows.scan import check_datamap, scan
 from workflows.steps import resolve_manual_step
@@ -48,8 +48,9 @@ def audit_verify(reference):
 
 @requests_cli.command("expire")
 def requests_expire():
-    """Expire unconfirmed requests older than UNVERIFIED_EXPIRY_DAYS and purge their data."""
+    """Expire unconfirmed requests and delete downloads whose window has closed."""
     click.echo(f"{expire_unverified()} request(s) expired and purged")
+    click.echo(f"{purge_expired_deliveries()} download(s) past their window deleted")
 
 
 def find_request(reference):
@@ -142,11 +143,12 @@ def worker(burst):
 
 @click.command("cron")
 def cron():
-    """RQ cron: the reconciler every minute, expiry of unconfirmed requests every hour."""
+    """RQ cron: the reconciler every minute; expiry and deletion of old downloads hourly."""
     name = current_app.config["RQ_QUEUE"]
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.register(reconcile, queue_name=name, interval=60)
     scheduler.register(expire_unverified, queue_name=name, interval=3600)
+    scheduler.register(purge_expired_deliveries, queue_name=name, interval=3600)
     scheduler.start()
 
 

@@ -95,6 +95,8 @@ def from_env(env=None):
         "STEP_RETRY_INTERVALS": [int(v) for v in
                                  env.get("STEP_RETRY_INTERVALS", "5,30,120").split(",")],
         "STEP_TIMEOUT_SECONDS": _int(env, "STEP_TIMEOUT_SECONDS", 3600),
+        # A started job with no heartbeat for this long has lost its worker (RQ beats every 30 s).
+        "STALE_JOB_SECONDS": _int(env, "STALE_JOB_SECONDS", 120),
         "AUTO_START_TYPES": tuple(env.get("AUTO_START_TYPES", "access,export").split(",")),
         "RATE_LIMITS": {
             # (requests, window seconds) per client address; resend also per request.

@@ -74,8 +74,8 @@ def env(tmp_path, redis_url, redis_client, monkeypatch):
 @pytest.fixture
 def make_app(env):
     """Build an app for this test; `config` overrides settings. Tables created from the models."""
-    from app.factory import create_app
     from app.extensions import db
+    from app.factory import create_app
 
     apps = []
 
@@ -112,4 +112,18 @@ def mail_app(make_app, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.setenv("MAIL_SERVER", controller.hostname)
     monkeypatch.setenv("MAIL_PORT", str(controller.port))
+    return make_app()
+
+
+@pytest.fixture
+def demo_app(make_app, smtp_server, monkeypatch, tmp_path_factory):
+    """An app on the CraftOS demo stores (size 1), mail to a real SMTP server."""
+    from workflows.demo import seed
+
+    stores = seed(tmp_path_factory.mktemp("demo") / "demo", size=1)
+    controller, _ = smtp_server
+    monkeypatch.setenv("STORES_CONFIG", str(stores))
+    monkeypatch.setenv("MAIL_SERVER", controller.hostname)
+    monkeypatch.setenv("MAIL_PORT", str(controller.port))
+    monkeypatch.setenv("STEP_RETRY_INTERVALS", "1")
     return make_app()

@@ -43,20 +43,21 @@ def test_person_submits_confirms_by_email_and_sees_status(mail_app, smtp_server)
 
     with mail_app.app_context():
         data_request = only_request()
-        assert data_request.state == "verified"
+        # Access starts on its own once confirmed (AUTO_START_TYPES).
+        assert data_request.state == "in_progress"
         assert data_request.verified_at is not None
         expected_due = deadlines.due_at("gdpr", data_request.received_at,
                                         data_request.verified_at, 30)
         assert data_request.due_at == expected_due
         actions = [e.action for e in db.session.execute(
             db.select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
-        assert actions == ["submitted", "verified"]
+        assert actions == ["submitted", "verified", "started"]
         local_due = deadlines.local_date(expected_due, "Europe/Berlin")
 
     status = client.get(status_path)
     assert status.status_code == 200
     text = status.get_data(as_text=True)
-    assert "Confirmed" in text
+    assert "In progress" in text
     assert f"{local_due.day} {local_due:%B %Y}" in text
     assert "Cancel this request" in text
 

@@ -5,27 +5,14 @@ import io
 import json
 import zipfile
 
-import pytest
 from helpers import csrf_token, links_in, run_worker, submit
 from test_links import verify_path
 
 from app.extensions import db
 from app.models import AuditEvent, DataRequest, Delivery, Step
 from workflows.datamap import load_datamap
-from workflows.demo import seed
 from workflows.scan import scan
 from workflows.stores import make_store
-
-
-@pytest.fixture
-def demo_app(make_app, smtp_server, monkeypatch, tmp_path_factory):
-    stores = seed(tmp_path_factory.mktemp("demo") / "demo", size=1)
-    controller, _ = smtp_server
-    monkeypatch.setenv("STORES_CONFIG", str(stores))
-    monkeypatch.setenv("MAIL_SERVER", controller.hostname)
-    monkeypatch.setenv("MAIL_PORT", str(controller.port))
-    monkeypatch.setenv("STEP_RETRY_INTERVALS", "1")
-    return make_app()
 
 
 def confirm(client, app):

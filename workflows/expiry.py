@@ -4,12 +4,14 @@ The request row and its audit trail stay (accountability: that a request arrived
 the email, name, details, proposed corrections, pending links and unsent mail go.
 """
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app
 
+from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition
-from app.models import DataRequest, LinkNonce, MailMessage, utcnow
+from app.models import DataRequest, Delivery, LinkNonce, MailMessage, utcnow
 
 from .context import job
 
@@ -58,3 +60,21 @@ def expire_unverified(now=None):
         db.session.commit()
         expired += 1
     return expired
+
+
+@job
+def purge_expired_deliveries(now=None):
+    """Delete archives and certificates whose download window has closed; returns how many."""
+    now = now or utcnow()
+    ids = db.session.execute(
+        db.select(Delivery.id).where(Delivery.deleted_at.is_(None), Delivery.expires_at <= now)
+    ).scalars().all()
+    for delivery_id in ids:
+        delivery = db.session.get(Delivery, delivery_id)
+        data_request = lock(delivery.request_id)
+        Path(delivery.path).unlink(missing_ok=True)
+        delivery.deleted_at = now
+        record(data_request, "system", "delivery_deleted",
+               reason=f"{delivery.kind} deleted when its download window closed")
+        db.session.commit()
+    return len(ids)

@@ -23,9 +23,11 @@ from .steps import schedule_assembly
 
 log = logging.getLogger(__name__)
 WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-# A started job whose worker has not sent a heartbeat for this long has lost its worker
-# (RQ heartbeats a running job every 30 seconds by default).
-STALE_HEARTBEAT = timedelta(minutes=2)
+
+
+def stale_after():
+    """A started job with no heartbeat for this long has lost its worker (STALE_JOB_SECONDS)."""
+    return timedelta(seconds=current_app.config["STALE_JOB_SECONDS"])
 
 
 def job_is_alive(job_id):
@@ -38,7 +40,7 @@ def job_is_alive(job_id):
         return True
     if status == JobStatus.STARTED:
         beat = rq_job.last_heartbeat
-        return beat is not None and utcnow() - beat.replace(tzinfo=UTC) < STALE_HEARTBEAT
+        return beat is not None and utcnow() - beat.replace(tzinfo=UTC) < stale_after()
     return False
 
 

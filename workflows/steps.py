@@ -17,9 +17,9 @@ from app.extensions import db
 from app.lifecycle import lock, transition
 from app.models import DataRequest, Step, utcnow
 from app.queue import enqueue_step
+from workflows.archive_staging import stage_store
 from workflows.datamap import load_datamap
 from workflows.scan import resolve_identities
-from workflows.archive_staging import stage_store
 from workflows.stores import FileItem, StoreError, make_store
 
 from . import assembly, store_work
