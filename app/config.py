@@ -81,6 +81,8 @@ def from_env(env=None):
         "OUTBOX_DIR": str(instance_dir / "outbox"),
         "COMPANY_NAME": env.get("COMPANY_NAME", "CraftOS"),
         "COMPANY_CONTACT": env.get("COMPANY_CONTACT", "info@craftos.net"),
+        # Where the company processes data; "JP" adds the transfer-to-Japan notice (policy s.10).
+        "COMPANY_COUNTRY": env.get("COMPANY_COUNTRY", "JP"),
         # The company's own promise, applied on top of every regime (policy sections 5 and 6).
         "PROMISE_DAYS": _int(env, "PROMISE_DAYS", 30),
         "VERIFY_TTL_SECONDS": _int(env, "VERIFY_TTL_SECONDS", 24 * 3600),

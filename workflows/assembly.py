@@ -22,7 +22,7 @@ from app.queue import enqueue
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.datamap import load_datamap
-from workflows.reports import deletion_certificate
+from workflows.reports import TRANSFER_TO_JAPAN, deletion_certificate
 from workflows.stores import make_store
 
 from .store_work import staging_dir
@@ -55,6 +55,7 @@ def statement(data_request):
         "company": config["COMPANY_NAME"], "contact": config["COMPANY_CONTACT"],
         "reference": data_request.reference, "request_type": data_request.request_type,
         "regime": data_request.regime, "generated_at": utcnow().isoformat(), "stores": stores,
+        "transfers": [TRANSFER_TO_JAPAN] if config["COMPANY_COUNTRY"] == "JP" else [],
     }
 
 
