@@ -9,11 +9,12 @@ exist) live with the connectors and are run by ``workflows.scan.check_datamap``.
 
 from __future__ import annotations
 
-import re
 import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from workflows.datamap_source import SourceLines, find_cycle
 
 KINDS = ("sql", "files", "chroma", "http", "manual")
 ON_ERASE = ("delete", "anonymize", "retain")
@@ -167,41 +168,6 @@ def parse_datamap(text: str, source: str = "<datamap>") -> DataMap:
     return datamap
 
 
-class _Lines:
-    """Where each store, table and key sits in the file, so messages can point at it."""
-
-    def __init__(self, text: str):
-        self.stores: list[dict] = []  # {"line", "keys", "tables": [{"line", "keys"}]}
-        target: dict | None = None
-        for n, line in enumerate(text.splitlines(), start=1):
-            if re.match(r"\s*\[\[\s*stores\s*\]\]", line):
-                target = {"line": n, "keys": {}, "tables": []}
-                self.stores.append(target)
-            elif re.match(r"\s*\[\[\s*stores\.tables\s*\]\]", line) and self.stores:
-                target = {"line": n, "keys": {}}
-                self.stores[-1]["tables"].append(target)
-            elif target is not None and (m := re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)):
-                target["keys"].setdefault(m.group(1), n)
-
-    def _block(self, store: int, table: int | None) -> dict | None:
-        if store >= len(self.stores):
-            return None  # stores written as inline arrays: no line to point at
-        block = self.stores[store]
-        if table is None:
-            return block
-        return block["tables"][table] if table < len(block["tables"]) else None
-
-    def keys(self, store: int, table: int | None = None) -> dict[str, int]:
-        """1-based line of every ``key =`` in the store (or table) block."""
-        block = self._block(store, table)
-        return dict(block["keys"]) if block else {}
-
-    def key(self, key: str | None, store: int, table: int | None = None) -> int | None:
-        """1-based line of ``key =`` in the store (or table) block, else the block's header."""
-        block = self._block(store, table)
-        return block["keys"].get(key, block["line"]) if block else None
-
-
 @dataclass(frozen=True)
 class _At:
     """A place in the file (a store, or a table of it) that errors are reported against."""
@@ -218,7 +184,7 @@ class _At:
 
 class _Parser:
     def __init__(self, text: str, source: str):
-        self.lines = _Lines(text)
+        self.lines = SourceLines(text)
         self.source = source
         self.errors: list[str] = []
 
@@ -431,33 +397,9 @@ class _Parser:
                         f"{store.locate(key=key)}: unknown placeholder {{{name}}}: "
                         f"no table provides identity {name!r}"
                     )
-        cycle = _find_cycle(edges)
+        cycle = find_cycle(edges)
         if cycle:
             self.errors.append(
                 f"{self.source}: identity graph has a cycle: {' -> '.join(cycle)} "
                 "(each identity must be discovered from the email in one direction)"
             )
-
-
-def _find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
-    """A cycle in the identity graph as a path of names, or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(node: str, path: list[str]) -> list[str] | None:
-        state[node] = 1
-        for nxt in sorted(edges.get(node, ())):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt) :] + [node, nxt] if nxt in path else [node, nxt]
-            if nxt not in state:
-                found = visit(nxt, path + [node])
-                if found:
-                    return found
-        state[node] = 2
-        return None
-
-    for start in sorted(edges):
-        if start not in state:
-            found = visit(start, [])
-            if found:
-                return found
-    return None
