@@ -28,6 +28,10 @@ MAIL_STATES = ("queued", "sending", "sent", "failed")
 STEP_PHASES = ("discover", "store", "assemble")
 STEP_STATES = ("pending", "running", "waiting", "done", "failed")
 DELIVERY_KINDS = ("archive", "certificate")
+STAFF_ROLES = ("agent", "admin")
+REMINDER_KINDS = ("due_7", "due_3", "due_1", "overdue", "digest")
+API_SCOPES = ("submit", "read", "vouch")
+CALLBACK_STATES = ("queued", "sending", "sent", "failed")
 
 
 def utcnow():
@@ -86,6 +90,14 @@ class DataRequest(db.Model):
     closed_at = db.Column(UTCDateTime)
     purged_at = db.Column(UTCDateTime)
     close_reason = db.Column(db.Text)
+    # Staff side: who handles it, and the one extension the regime allows.
+    assignee_id = db.Column(db.Integer, db.ForeignKey("staff_users.id"), index=True)
+    original_due_at = db.Column(UTCDateTime)  # set once, when the due date is extended
+    extension_reason = db.Column(db.Text)
+    # API side (OpenDSR): who submitted it, their id for it, where to send status callbacks.
+    api_key_id = db.Column(db.Integer, db.ForeignKey("api_keys.id"))
+    subject_request_id = db.Column(db.String(64))
+    status_callback_urls = db.Column(db.JSON)
     # Identities found across stores (email -> user_id ...), kept while the workflow runs:
     # after an erasure the email no longer leads to the user id, the re-scan still needs it.
     identities = db.Column(db.JSON)
@@ -118,7 +130,12 @@ class DataRequest(db.Model):
         CheckConstraint(
             f"NOT ({_in('state', OPEN_STATES)}) OR email IS NOT NULL", name="open_has_email"
         ),
+        # A repeated OpenDSR subject_request_id from the same caller creates nothing (409).
+        UniqueConstraint("api_key_id", "subject_request_id", name="uq_data_requests_api_subject"),
+        CheckConstraint("(original_due_at IS NULL) = (extension_reason IS NULL)",
+                        name="extension_has_reason"),
         Index("ix_data_requests_state_due", "state", "due_at"),
+        Index("ix_data_requests_due_id", "due_at", "id"),
         Index("ix_data_requests_received", "received_at"),
     )
 
@@ -262,4 +279,85 @@ class Delivery(db.Model):
         UniqueConstraint("request_id", "kind", name="uq_deliveries_request_kind"),
         CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
         CheckConstraint("downloads >= 0 AND downloads <= max_downloads", name="download_limit"),
+    )
+
+
+class StaffUser(db.Model):
+    """A support agent or admin of the console. Passwords hashed; lockout after failures."""
+
+    __tablename__ = "staff_users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    role = db.Column(db.String(16), nullable=False, default="agent")
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    failed_logins = db.Column(db.Integer, nullable=False, default=0)
+    locked_until = db.Column(UTCDateTime)
+    totp_secret = db.Column(db.String(64))  # optional second factor (base32)
+    # Bumped on password change or logout-everywhere: old sessions stop working.
+    session_version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("role", STAFF_ROLES), name="role"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+    )
+
+
+class Reminder(db.Model):
+    """An SLA reminder that was sent. The unique key is what makes each one go out once."""
+
+    __tablename__ = "reminders"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"))
+    kind = db.Column(db.String(16), nullable=False)
+    # For daily kinds (overdue, digest) the day they cover; for due_N the due date they were for,
+    # so an extension that moves the date earns fresh reminders.
+    period = db.Column(db.String(10), nullable=False)
+    sent_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("request_id", "kind", "period", name="uq_reminders_once"),
+        CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
+    )
+
+
+class ApiKey(db.Model):
+    """A key for the JSON API: shown once, stored as a SHA-256, scoped, revocable."""
+
+    __tablename__ = "api_keys"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(100), nullable=False)
+    prefix = db.Column(db.String(16), nullable=False, unique=True)  # shown in lists, not secret
+    key_hash = db.Column(db.String(64), nullable=False, unique=True)
+    scopes = db.Column(db.String(100), nullable=False)  # comma-separated subset of API_SCOPES
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by = db.Column(db.String(254))
+    last_used_at = db.Column(UTCDateTime)
+    revoked_at = db.Column(UTCDateTime)
+
+
+class Callback(db.Model):
+    """An OpenDSR status callback to deliver: written with the change, sent by a job."""
+
+    __tablename__ = "callbacks"
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"), nullable=False,
+                           index=True)
+    url = db.Column(db.String(2000), nullable=False)
+    status = db.Column(db.String(16), nullable=False)  # the OpenDSR status announced
+    state = db.Column(db.String(16), nullable=False, default="queued")
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.Text)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = db.Column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(_in("state", CALLBACK_STATES), name="state"),
+        Index("ix_callbacks_state", "state", "created_at"),
     )
