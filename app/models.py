@@ -94,6 +94,10 @@ class DataRequest(db.Model):
     assignee_id = db.Column(db.Integer, db.ForeignKey("staff_users.id"), index=True)
     original_due_at = db.Column(UTCDateTime)  # set once, when the due date is extended
     extension_reason = db.Column(db.Text)
+    # The deletion preview (counts per store) staff see before approving: a job fills it in,
+    # because pages never query a company's store themselves.
+    preview = db.Column(db.JSON)
+    preview_at = db.Column(UTCDateTime)
     # API side (OpenDSR): who submitted it, their id for it, where to send status callbacks.
     api_key_id = db.Column(db.Integer, db.ForeignKey("api_keys.id"))
     subject_request_id = db.Column(db.String(64))

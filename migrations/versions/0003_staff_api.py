@@ -80,6 +80,8 @@ def upgrade():
     )
     with op.batch_alter_table('data_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('preview', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('preview_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('original_due_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('extension_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('api_key_id', sa.Integer(), nullable=True))
@@ -108,6 +110,8 @@ def downgrade():
         batch_op.drop_column('extension_reason')
         batch_op.drop_column('original_due_at')
         batch_op.drop_column('assignee_id')
+        batch_op.drop_column('preview_at')
+        batch_op.drop_column('preview')
 
     op.drop_table('reminders')
     with op.batch_alter_table('callbacks', schema=None) as batch_op:
