@@ -90,6 +90,9 @@ def from_env(env=None):
         "UNVERIFIED_EXPIRY_DAYS": _int(env, "UNVERIFIED_EXPIRY_DAYS", 7),
         "DOWNLOAD_TTL_SECONDS": _int(env, "DOWNLOAD_TTL_SECONDS", 7 * 24 * 3600),
         "MAX_DOWNLOADS": _int(env, "MAX_DOWNLOADS", 5),
+        # "aes256": archives are AES-256 zips whose passphrase the download page shows once
+        # (policy: AES-256 at rest); "none": plain zips that any unzip tool opens.
+        "ARCHIVE_ENCRYPTION": env.get("ARCHIVE_ENCRYPTION", "aes256"),
         # Policy section 5: encrypted backups are destroyed 180 days after deletion.
         "BACKUP_ROLLOFF_DAYS": _int(env, "BACKUP_ROLLOFF_DAYS", 180),
         "STEP_MAX_ATTEMPTS": _int(env, "STEP_MAX_ATTEMPTS", 4),

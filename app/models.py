@@ -60,11 +60,11 @@ def _in(column, values):
 
 
 # Crockford base32 without look-alikes (no I, L, O, U): references are read out over the phone.
-_REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_reference():
-    body = "".join(secrets.choice(_REF_ALPHABET) for _ in range(8))
+    body = "".join(secrets.choice(CROCKFORD_ALPHABET) for _ in range(8))
     return f"DSR-{body[:4]}-{body[4:]}"
 
 
@@ -278,6 +278,10 @@ class Delivery(db.Model):
     downloads = db.Column(db.Integer, nullable=False, default=0)
     max_downloads = db.Column(db.Integer, nullable=False)
     deleted_at = db.Column(UTCDateTime)
+    # The archive's AES-256 passphrase, kept only until the person has seen it once: from then
+    # on the file at rest can be opened by them alone.
+    passphrase = db.Column(db.String(64))
+    passphrase_shown_at = db.Column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("request_id", "kind", name="uq_deliveries_request_kind"),

@@ -75,3 +75,21 @@ def test_expired_downloads_are_deleted_by_the_housekeeping_command(app, tmp_path
     assert not (tmp_path / "dsr.zip").exists()
     with app.app_context():
         assert db.session.execute(db.select(Delivery.deleted_at)).scalar_one() is not None
+
+
+def test_passphrase_is_shown_once_on_a_post_and_never_on_a_get(client, app, tmp_path):
+    path = completed_with_archive(app, tmp_path)
+    with app.app_context():
+        delivery = db.session.execute(db.select(Delivery)).scalar_one()
+        delivery.passphrase = "ABCDE-FGHJK-MNPQR-STVWX-YZ012"
+        db.session.commit()
+    page = client.get(path)
+    assert b"ABCDE-FGHJK" not in page.data and b"Show the passphrase" in page.data
+    shown = post(client, path)
+    assert shown.status_code == 200 and b"ABCDE-FGHJK-MNPQR-STVWX-YZ012" in shown.data
+    assert shown.headers["Cache-Control"] == "no-store"
+    again = post(client, path)
+    assert again.data.startswith(b"PK")  # the second press downloads; the phrase is gone
+    with app.app_context():
+        delivery = db.session.execute(db.select(Delivery)).scalar_one()
+        assert delivery.passphrase is None and delivery.downloads == 1

@@ -3,8 +3,11 @@ correction — the archive matches the stores, erasure keeps what the law requir
 import hashlib
 import io
 import json
+import re
 import zipfile
 
+import pytest
+import pyzipper
 from helpers import csrf_token, links_in, run_worker, submit
 from test_links import verify_path
 
@@ -61,10 +64,19 @@ def test_access_request_produces_an_archive_matching_the_stores(demo_app, smtp_s
 
     page = client.get(path)
     assert page.status_code == 200 and b"Downloads left" in page.data
+    # The first press shows the AES-256 passphrase, once; the second downloads.
+    shown = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    passphrase = re.search(r'class="passphrase"><code>([A-Z0-9-]+)</code>',
+                           shown.get_data(as_text=True)).group(1)
+    assert passphrase.encode() not in client.get(path).data
     response = client.post(path, data={"csrf_token": csrf_token(client, path)})
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    with pytest.raises(RuntimeError, match="password required"):
+        zipfile.ZipFile(io.BytesIO(response.data)).read("manifest.json")
+    archive = pyzipper.AESZipFile(io.BytesIO(response.data))
+    archive.setpassword(passphrase.encode())
+    assert archive.getinfo("manifest.json").flag_bits & 0x1  # every member is encrypted
 
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["reference"] == data_request.reference
@@ -93,7 +105,10 @@ def test_access_request_produces_an_archive_matching_the_stores(demo_app, smtp_s
         assert delivery.downloads == 1
         actions = [e.action for e in db.session.execute(
             db.select(AuditEvent).order_by(AuditEvent.seq)).scalars()]
-        assert actions[-3:] == ["manual_step_resolved", "completed", "downloaded"]
+        assert actions[-4:] == ["manual_step_resolved", "completed", "passphrase_shown",
+                                "downloaded"]
+        delivery = db.session.execute(db.select(Delivery)).scalar_one()
+        assert delivery.passphrase is None and delivery.passphrase_shown_at is not None
     assert "1 chain(s) checked, 0 broken" in cli(demo_app, "audit", "verify",
                                                  data_request.reference)
 

@@ -42,6 +42,8 @@ import threading
 import zipfile
 from pathlib import Path
 
+import pyzipper
+
 from workflows.archive_index import render_index
 from workflows.archive_staging import (
     PREVIEW_ROWS,
@@ -129,7 +131,9 @@ class _Writer:
         self.entries: list[dict] = []
 
     def _info(self, name: str, size: int) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=self.date_time)
+        # pyzipper's AES archive needs its own ZipInfo class; the standard one otherwise.
+        info_cls = getattr(self.zf, "zipinfo_cls", zipfile.ZipInfo)
+        info = info_cls(name, date_time=self.date_time)
         info.compress_type = compression_for(name)
         info.external_attr = 0o644 << 16
         info.file_size = size  # lets zipfile pick zip64 up front for members over 2 GiB
@@ -217,11 +221,13 @@ def build_archive(
     reference: str,
     generated_at: dt.datetime,
     statement: dict,
+    password: bytes | None = None,
 ) -> ArchiveInfo:
     """Assemble every store staged in ``staging_dir`` into the zip at ``target``, atomically.
 
     Safe to run again after a crash: it starts from the staged files and replaces ``target``
-    only once the new zip is complete and on disk.
+    only once the new zip is complete and on disk. With ``password`` every member is encrypted
+    with AES-256 (readable by 7-Zip, WinZip, macOS Archive Utility's `ditto`, p7zip...).
     """
     staging_dir, target = Path(staging_dir), Path(target)
     summaries, index, pdf = _generated(staging_dir, statement, reference, generated_at)
@@ -232,8 +238,7 @@ def build_archive(
             sink = _HashingSink(raw)
             try:
                 manifest = _write_zip(
-                    sink, staging_dir, summaries, index, pdf, reference, generated_at
-                )
+                    sink, staging_dir, summaries, index, pdf, reference, generated_at, password)
             finally:
                 sink.stop()
             raw.flush()
@@ -246,8 +251,19 @@ def build_archive(
     return ArchiveInfo(path=target, bytes=sink.size, sha256=sink.hexdigest(), manifest=manifest)
 
 
-def _write_zip(sink, staging_dir, summaries, index, pdf, reference, generated_at) -> dict:
-    with zipfile.ZipFile(sink, "w", allowZip64=True) as zf:
+def _open_zip(sink, password: bytes | None):
+    """A plain zip, or with a password an AES-256 (WinZip AE-2) one: every member encrypted."""
+    if password is None:
+        return zipfile.ZipFile(sink, "w", allowZip64=True)
+    zf = pyzipper.AESZipFile(sink, "w", allowZip64=True, encryption=pyzipper.WZ_AES)
+    zf.setpassword(password)
+    zf.setencryption(pyzipper.WZ_AES, nbits=256)
+    return zf
+
+
+def _write_zip(sink, staging_dir, summaries, index, pdf, reference, generated_at,
+               password=None) -> dict:
+    with _open_zip(sink, password) as zf:
         writer = _Writer(zf, _zip_time(generated_at))
         writer.add_bytes("index.html", index)
         writer.add_bytes("report.pdf", pdf)

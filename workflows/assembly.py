@@ -7,6 +7,7 @@ request and kind, and the state change, the delivery and the email commit togeth
 import hashlib
 import hmac
 import os
+import secrets
 import shutil
 import tempfile
 from datetime import timedelta
@@ -17,7 +18,7 @@ from flask import current_app
 from app.extensions import db
 from app.lifecycle import lock, transition
 from app.mail import queue_mail
-from app.models import Delivery, Step, utcnow
+from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
 from app.queue import enqueue
 from app.tokens import public_link
 from workflows.archive import build_archive
@@ -59,7 +60,13 @@ def statement(data_request):
     }
 
 
-def save_delivery(data_request, kind, path, size, sha256):
+def new_passphrase():
+    """25 characters of Crockford base32 in groups of five: 125 bits, easy to copy by hand."""
+    body = "".join(secrets.choice(CROCKFORD_ALPHABET) for _ in range(25))
+    return "-".join(body[i:i + 5] for i in range(0, 25, 5))
+
+
+def save_delivery(data_request, kind, path, size, sha256, passphrase=None):
     config = current_app.config
     delivery = db.session.execute(
         db.select(Delivery).where(Delivery.request_id == data_request.id, Delivery.kind == kind)
@@ -69,6 +76,7 @@ def save_delivery(data_request, kind, path, size, sha256):
                             max_downloads=config["MAX_DOWNLOADS"])
         db.session.add(delivery)
     delivery.path, delivery.bytes, delivery.sha256 = str(path), size, sha256
+    delivery.passphrase = passphrase
     delivery.expires_at = utcnow() + timedelta(seconds=config["DOWNLOAD_TTL_SECONDS"])
     return delivery
 
@@ -92,9 +100,12 @@ def deliver_archive(step, data_request):
     """Access and export: one zip of every staged store, then the download link by email."""
     steps = store_steps(data_request)
     target = output_dir(data_request) / f"dsr-{data_request.reference}.zip"
+    # A retry makes a new passphrase and a new zip: the old one was never shown to anyone.
+    passphrase = new_passphrase() if current_app.config["ARCHIVE_ENCRYPTION"] == "aes256" else None
     info = build_archive(staging_dir(data_request), target, reference=data_request.reference,
-                         generated_at=utcnow(), statement=statement(data_request))
-    save_delivery(data_request, "archive", info.path, info.bytes, info.sha256)
+                         generated_at=utcnow(), statement=statement(data_request),
+                         password=passphrase.encode() if passphrase else None)
+    save_delivery(data_request, "archive", info.path, info.bytes, info.sha256, passphrase)
     records = sum(s.records for s in steps)
     files = sum(s.files for s in steps)
     _, mail_id = complete(

@@ -36,6 +36,17 @@ def _delivery(token):
     return delivery, reference
 
 
+def reveal_passphrase(delivery, data_request, reference):
+    """Show the archive's passphrase this once and forget it; nothing is downloaded yet."""
+    passphrase = delivery.passphrase
+    delivery.passphrase, delivery.passphrase_shown_at = None, utcnow()
+    record(data_request, "subject", "passphrase_shown",
+           reason="archive passphrase shown once on the download page")
+    db.session.commit()
+    return render_template("portal/passphrase.html", passphrase=passphrase, reference=reference,
+                           delivery=delivery, form=DownloadForm())
+
+
 @bp.get("/download/<token>")
 def download_page(token):
     delivery, reference = _delivery(token)
@@ -49,6 +60,8 @@ def download(token):
         abort(400)
     delivery, reference = _delivery(token)
     data_request = lock(delivery.request_id)
+    if delivery.passphrase is not None:
+        return reveal_passphrase(delivery, data_request, reference)
     counted = db.session.execute(
         db.update(Delivery)
         .where(Delivery.id == delivery.id, Delivery.downloads < Delivery.max_downloads)
