@@ -84,6 +84,8 @@ class DataRequest(db.Model):
     details = db.Column(db.Text)
     corrections = db.Column(db.JSON)
     timezone = db.Column(db.String(64), nullable=False, default="UTC")
+    # The language the person used on the form: their emails are written in it.
+    locale = db.Column(db.String(8), nullable=False, default="en", server_default="en")
     received_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     verified_at = db.Column(UTCDateTime)
     due_at = db.Column(UTCDateTime)
