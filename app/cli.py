@@ -14,6 +14,7 @@ from workflows.demo import seed
 from workflows.expiry import expire_unverified, purge_expired_deliveries
 from workflows.reconcile import reconcile
 from workflows.scan import check_datamap, scan
+from workflows.sla import sweep as sla_sweep
 from workflows.steps import resolve_manual_step
 
 from .audit import verify_all, verify_chain
@@ -143,12 +144,14 @@ def worker(burst):
 
 @click.command("cron")
 def cron():
-    """RQ cron: the reconciler every minute; expiry and deletion of old downloads hourly."""
+    """RQ cron: the reconciler every minute; expiry, old downloads and the SLA sweep hourly."""
     name = current_app.config["RQ_QUEUE"]
     scheduler = CronScheduler(connection=redis_connection())
     scheduler.register(reconcile, queue_name=name, interval=60)
     scheduler.register(expire_unverified, queue_name=name, interval=3600)
     scheduler.register(purge_expired_deliveries, queue_name=name, interval=3600)
+    # Hourly: each reminder, escalation and digest is sent once however often this runs.
+    scheduler.register(sla_sweep, queue_name=name, interval=3600)
     scheduler.start()
 
 

@@ -1,0 +1,221 @@
+"""The request page's actions: POST /staff/requests/<id>/<action>, CSRF-checked.
+
+Each runs with the request row locked, writes its audit event (actor: the staff member's
+email) in the same transaction as the change, commits, and only then enqueues work or mail:
+a job never sees a change that might still roll back.
+"""
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+from werkzeug.utils import secure_filename
+
+from workflows.reports import AUTHORITIES
+from workflows.steps import resolve_manual_step
+
+from .. import deadlines
+from ..audit import record
+from ..extensions import db
+from ..lifecycle import TransitionError, begin_workflow, lock, transition
+from ..mail import queue_mail
+from ..models import StaffUser, Step, utcnow
+from ..queue import enqueue, enqueue_step
+from . import bp
+from .forms import AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
+
+DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
+BUILD_PREVIEW = "workflows.preview.build_preview"
+
+
+@dataclass
+class Outcome:
+    message: str
+    mail_ids: list = field(default_factory=list)
+    step_ids: list = field(default_factory=list)
+    jobs: list = field(default_factory=list)  # (function path, argument, job id)
+
+
+def refuse(code, message):
+    abort(code, description=message)
+
+
+def valid(form):
+    if not form.validate():
+        refuse(400, next(iter(form.errors.values()))[0])
+    return form
+
+
+def actor():
+    return current_user.email
+
+
+def mail(data_request, kind, **context):
+    message = queue_mail(data_request, kind, **context)
+    db.session.flush()
+    return message.id
+
+
+def approve(data_request):
+    step_id = begin_workflow(data_request, actor(), "approved")
+    return Outcome("Approved: the workflow has started.", step_ids=[step_id])
+
+
+def complaint_route(regime):
+    # The company's own regime has no authority of its own: it is governed by Japanese law.
+    return AUTHORITIES.get("appi" if regime == "company" else regime, AUTHORITIES["appi"])
+
+
+def reject(data_request):
+    reason = valid(ReasonForm()).reason.data
+    transition(data_request, "rejected", actor(), reason=reason, action="rejected")
+    authority, authority_url = complaint_route(data_request.regime)
+    mail_id = mail(data_request, "rejected", reason=reason, authority=authority,
+                   authority_url=authority_url)
+    return Outcome("Rejected; the person has been emailed the reason.", mail_ids=[mail_id])
+
+
+def extend(data_request):
+    form = valid(ExtendForm())
+    if not data_request.is_open or data_request.state == "pending_verification":
+        refuse(409, "Only a confirmed, open request can be extended.")
+    if data_request.original_due_at is not None:
+        refuse(409, "This request was already extended once; the law allows one extension.")
+    old_due = data_request.due_at
+    limit = deadlines.extension_limit(data_request.regime, old_due)
+    if limit is None:
+        refuse(422, f"{deadlines.RULES[data_request.regime].label} allows no extension: the "
+                    "company's promise is the deadline.")
+    if old_due < utcnow():
+        refuse(409, "The deadline has passed: an extension must be notified before it.")
+    # The same time of day as the current deadline, on the chosen date.
+    new_due = datetime.combine(form.new_due.data, time(old_due.hour, old_due.minute,
+                                                       old_due.second), timezone.utc)
+    if new_due <= old_due:
+        refuse(422, "The new date must be after the current due date.")
+    if new_due > limit:
+        refuse(422, f"The new date is beyond what {deadlines.RULES[data_request.regime].label} "
+                    f"allows: at most {limit.date().isoformat()}.")
+    reason = form.reason.data
+    data_request.original_due_at, data_request.extension_reason = old_due, reason
+    data_request.due_at = new_due
+    record(data_request, actor(), "extended",
+           reason=f"due {old_due.date().isoformat()} -> {new_due.date().isoformat()}: {reason}")
+    mail_id = mail(data_request, "extended", reason=reason, new_due=new_due, old_due=old_due)
+    return Outcome("Extended; the person has been emailed the new date.", mail_ids=[mail_id])
+
+
+def assign(data_request):
+    value = valid(AssignForm()).assignee.data or ""
+    if value == "me":
+        target = db.session.get(StaffUser, current_user.id)
+    elif value == "":
+        target = None
+    else:
+        if not current_user.is_admin:
+            refuse(403, "Agents can assign requests to themselves; ask an admin for others.")
+        target = db.session.get(StaffUser, int(value)) if value.isdigit() else None
+        if target is None or not target.active:
+            refuse(400, "Choose an active staff member.")
+    data_request.assignee_id = target.id if target else None
+    record(data_request, actor(), "assigned",
+           reason=f"assigned to {target.email}" if target else "unassigned")
+    return Outcome(f"Assigned to {target.email}." if target else "Unassigned.")
+
+
+def cancel(data_request):
+    reason = valid(ReasonForm()).reason.data
+    transition(data_request, "cancelled", actor(), reason=reason, action="cancelled")
+    return Outcome("Cancelled; the person has been told.",
+                   mail_ids=[mail(data_request, "cancelled_by_staff", reason=reason)])
+
+
+def retry(data_request):
+    failed = db.session.execute(
+        db.select(Step).where(Step.request_id == data_request.id, Step.state == "failed")
+    ).scalars().all()
+    if not failed and data_request.state != "needs_attention":
+        refuse(409, "Nothing to retry: no step has failed.")
+    if data_request.state == "needs_attention":
+        transition(data_request, "in_progress", actor(), reason="retry failed steps",
+                   action="retried")
+    elif data_request.state != "in_progress":
+        refuse(409, "Only a request in progress or needing attention can be retried.")
+    else:
+        record(data_request, actor(), "retried", reason="retry failed steps")
+    for step in failed:
+        # A fresh set of attempts: the staff member fixed (or is fixing) what made it fail.
+        step.state, step.attempts, step.finished_at = "pending", 0, None
+    pending = [s.id for s in failed] or db.session.execute(
+        db.select(Step.id).where(Step.request_id == data_request.id, Step.state == "pending")
+    ).scalars().all()
+    return Outcome(f"{len(failed)} step(s) queued again.", step_ids=pending)
+
+
+def note(data_request):
+    text = valid(NoteForm()).note.data
+    record(data_request, actor(), "note", reason=text)
+    return Outcome("Note added.")
+
+
+def preview(data_request):
+    if not data_request.is_open or not data_request.email:
+        refuse(409, "A preview needs an open request (closed ones no longer hold the email).")
+    record(data_request, actor(), "preview_requested")
+    return Outcome("Preview requested: reload the page in a moment.",
+                   jobs=[(BUILD_PREVIEW, data_request.id, f"preview-{data_request.id}")])
+
+
+def resolve(data_request):
+    form = valid(ResolveForm())
+    step = db.session.get(Step, int(form.step_id.data)) if form.step_id.data.isdigit() else None
+    if step is None or step.request_id != data_request.id:
+        refuse(404, "That step is not part of this request.")
+    upload = form.upload.data
+    with tempfile.TemporaryDirectory() as folder:
+        path = None
+        if upload and upload.filename:
+            path = Path(folder) / (secure_filename(upload.filename) or "export")
+            upload.save(path)
+        try:
+            # Locks the request, writes its own audit event and commits (shared with the CLI).
+            resolve_manual_step(step, actor(), form.note.data, path)
+        except ValueError as exc:
+            refuse(409, str(exc))
+    return Outcome(f"{step.store} marked done.")
+
+
+ACTIONS = {"approve": approve, "reject": reject, "extend": extend, "assign": assign,
+           "cancel": cancel, "retry": retry, "note": note, "preview": preview,
+           "resolve": resolve}
+
+
+@bp.post("/requests/<int:request_id>/<action>")
+def action(request_id, action):
+    handler = ACTIONS.get(action)
+    if handler is None:
+        abort(404, description="There is no such action.")
+    data_request = lock(request_id)
+    if data_request is None:
+        abort(404, description="There is no request with that number.")
+    try:
+        outcome = handler(data_request)
+    except TransitionError as exc:
+        db.session.rollback()
+        refuse(409, str(exc).capitalize() + ".")
+    except HTTPException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    for mail_id in outcome.mail_ids:
+        enqueue(DELIVER_MAIL, mail_id, job_id=f"mail-{mail_id}")
+    for step_id in outcome.step_ids:
+        enqueue_step(step_id)
+    for path, argument, job_id in outcome.jobs:
+        enqueue(path, argument, job_id=job_id)
+    current_app.logger.info("staff %s: %s on request %s", current_user.id, action, request_id)
+    flash(outcome.message)
+    return redirect(url_for("staff.request_page", request_id=request_id))

@@ -1,0 +1,112 @@
+"""`flask --app wsgi staff ...` (accounts) and `flask --app wsgi sla sweep`."""
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
+
+from workflows.sla import sweep
+
+from ..extensions import db
+from ..models import STAFF_ROLES, StaffUser
+from . import totp
+from .passwords import hash_password
+
+staff_cli = AppGroup("staff", help="Staff console accounts.")
+sla_cli = AppGroup("sla", help="Deadline reminders and escalations.")
+MIN_PASSWORD = 12
+
+
+def read_password(from_stdin):
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def find(email):
+    row = db.session.execute(
+        db.select(StaffUser).where(StaffUser.email == email.strip().lower())).scalar_one_or_none()
+    if row is None:
+        raise click.ClickException(f"no staff account {email}")
+    return row
+
+
+@staff_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(STAFF_ROLES), default="agent", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_create(email, role, password_stdin):
+    """Create a staff account; the password is prompted (never an argument: shell history)."""
+    password = read_password(password_stdin)
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    db.session.add(StaffUser(email=email.strip().lower(), role=role,
+                             password_hash=hash_password(password)))
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        raise click.ClickException(f"{email} already has an account") from exc
+    click.echo(f"{role} {email.strip().lower()} created")
+
+
+@staff_cli.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_password(email, password_stdin):
+    """Set a new password; every open session of the account ends."""
+    row = find(email)
+    password = read_password(password_stdin)
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    row.password_hash = hash_password(password)
+    row.session_version += 1
+    row.failed_logins, row.locked_until = 0, None
+    db.session.commit()
+    click.echo(f"password of {row.email} changed; its sessions are logged out")
+
+
+@staff_cli.command("totp")
+@click.argument("email")
+@click.option("--disable", is_flag=True, help="Remove the second factor.")
+def staff_totp(email, disable):
+    """Turn on TOTP for an account and print its secret once (type it into the app)."""
+    row = find(email)
+    if disable:
+        row.totp_secret = None
+        db.session.commit()
+        click.echo(f"TOTP disabled for {row.email}")
+        return
+    row.totp_secret = totp.new_secret()
+    row.session_version += 1
+    db.session.commit()
+    click.echo(f"secret: {row.totp_secret}")
+    click.echo(totp.provisioning_uri(row.totp_secret, row.email, "DSR Portal"))
+
+
+@staff_cli.command("unlock")
+@click.argument("email")
+def staff_unlock(email):
+    """Lift a lockout before its time runs out."""
+    row = find(email)
+    row.failed_logins, row.locked_until = 0, None
+    db.session.commit()
+    click.echo(f"{row.email} unlocked")
+
+
+@staff_cli.command("deactivate")
+@click.argument("email")
+def staff_deactivate(email):
+    """Stop an account from logging in (kept: the audit trail names it)."""
+    row = find(email)
+    row.active = False
+    row.session_version += 1
+    db.session.commit()
+    click.echo(f"{row.email} deactivated")
+
+
+@sla_cli.command("sweep")
+@click.option("--now", default=None, help="Pretend it is this ISO time (UTC), for testing.")
+def sla_sweep(now):
+    """Send due reminders, overdue escalations and the daily digest (each once)."""
+    counts = sweep(now)
+    click.echo(" ".join(f"{kind}={count}" for kind, count in counts.items()))

@@ -1,0 +1,78 @@
+"""Read-only console pages: the queue and a request's page. Actions live in actions.py."""
+from flask import abort, current_app, render_template, request
+from flask_login import current_user
+
+from .. import deadlines
+from ..extensions import db
+from ..models import (
+    OPEN_STATES,
+    REGIMES,
+    REQUEST_TYPES,
+    STATES,
+    AuditEvent,
+    DataRequest,
+    StaffUser,
+    Step,
+    utcnow,
+)
+from . import bp
+from .forms import ActionForm, AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
+from .queue_query import QueueFilters, queue_page
+from .sla_badge import sla_badge
+
+
+def staff_names():
+    """id -> email for every staff member: a small table, read once per page."""
+    return dict(db.session.execute(db.select(StaffUser.id, StaffUser.email)).all())
+
+
+@bp.get("/")
+def queue():
+    filters = QueueFilters.from_args(request.args)
+    now = utcnow()
+    rows, next_cursor = queue_page(filters, current_user.id, now, current_app.config["SECRET_KEY"],
+                                   current_app.config["STAFF_PAGE_SIZE"])
+    badges = {row.id: sla_badge(row.state, row.due_at, row.closed_at, now, OPEN_STATES)
+              for row in rows}
+    return render_template(
+        "staff/queue.html", rows=rows, badges=badges, filters=filters, next_cursor=next_cursor,
+        names=staff_names(), states=STATES, types=REQUEST_TYPES, regimes=REGIMES)
+
+
+def load_request(request_id):
+    data_request = db.session.get(DataRequest, request_id)
+    if data_request is None:
+        abort(404, description="There is no request with that number.")
+    return data_request
+
+
+def corrections_review(data_request):
+    """Proposed values next to what the stores hold now (from the preview job's snapshot)."""
+    current = (data_request.preview or {}).get("current", {})
+    return [{"field": c["field"], "problem": c.get("problem", ""), "proposed": c["proposed"],
+             "current": current.get(c["field"], [])}
+            for c in data_request.corrections or []]
+
+
+@bp.get("/requests/<int:request_id>")
+def request_page(request_id):
+    data_request = load_request(request_id)
+    now = utcnow()
+    events = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.request_id == request_id)
+        .order_by(AuditEvent.seq)).scalars().all()
+    steps = db.session.execute(
+        db.select(Step).where(Step.request_id == request_id).order_by(Step.id)).scalars().all()
+    limit = (deadlines.extension_limit(data_request.regime, data_request.due_at)
+             if data_request.due_at and data_request.original_due_at is None else None)
+    return render_template(
+        "staff/request.html", req=data_request, events=events, steps=steps, now=now,
+        badge=sla_badge(data_request.state, data_request.due_at, data_request.closed_at, now,
+                        OPEN_STATES),
+        names=staff_names(), extension_limit=limit, corrections=corrections_review(data_request),
+        rule=deadlines.RULES[data_request.regime],
+        action_form=ActionForm(), reason_form=ReasonForm(), extend_form=ExtendForm(),
+        assign_form=AssignForm(), note_form=NoteForm(), resolve_form=ResolveForm(),
+        staff=db.session.execute(db.select(StaffUser).where(StaffUser.active.is_(True))
+                                 .order_by(StaffUser.email)).scalars().all()
+        if current_user.is_admin else [])

@@ -1,0 +1,75 @@
+"""The preview staff read before approving: what each store holds, and for a correction the
+values the person's rows hold now. A job writes it to the request; the page only reads it,
+because pages never query a company's store themselves.
+"""
+import logging
+
+from flask import current_app
+
+from app.audit import record
+from app.extensions import db
+from app.lifecycle import lock
+from app.models import DataRequest, utcnow
+from workflows.datamap import load_datamap
+from workflows.scan import resolve_identities, scan
+from workflows.stores import Record, StoreError, make_store
+
+from .context import job
+
+log = logging.getLogger(__name__)
+MAX_VALUES = 20  # per field: enough to see every copy, not a dump of the store
+
+
+def current_values(data_map, email, fields):
+    """{field: [{store, table, value}]} from the rows whose table lists the field correctable."""
+    wanted = set(fields)
+    found = {name: [] for name in fields}
+    stores = [make_store(config) for config in data_map.stores]
+    try:
+        identities = resolve_identities(data_map, email, stores)
+        for store in stores:
+            tables = {t.table: wanted & set(t.correctable) for t in store.config.tables
+                      if wanted & set(t.correctable)}
+            if not tables:
+                continue
+            for item in store.find(identities):
+                if not isinstance(item, Record) or item.table not in tables:
+                    continue
+                for name in tables[item.table]:
+                    if name in item.row and len(found[name]) < MAX_VALUES:
+                        found[name].append({"store": store.name, "table": item.table,
+                                            "value": "" if item.row[name] is None
+                                            else str(item.row[name])})
+    finally:
+        for store in stores:
+            store.close()
+    return found
+
+
+@job
+def build_preview(request_id):
+    """Scan every store for the request's person and keep the counts (and current values)."""
+    data_request = db.session.get(DataRequest, request_id)
+    if data_request is None or not data_request.is_open or not data_request.email:
+        return "nothing to preview"
+    email = data_request.email
+    fields = [c["field"] for c in data_request.corrections or []
+              if data_request.request_type == "correction"]
+    db.session.commit()  # no transaction held open while the stores are read
+    data_map = load_datamap(current_app.config["STORES_CONFIG"])
+    preview, failure = {"counts": {}, "current": {}, "error": None}, None
+    try:
+        preview["counts"] = scan(data_map, email)
+        if fields:
+            preview["current"] = current_values(data_map, email, fields)
+    except StoreError as exc:
+        preview["error"], failure = str(exc)[:1000], exc
+    data_request = lock(request_id)
+    data_request.preview, data_request.preview_at = preview, utcnow()
+    record(data_request, "system", "preview_ready",
+           reason="preview failed: see the request page" if failure else None)
+    db.session.commit()
+    if failure is not None:
+        log.warning("preview of request %s failed", request_id)
+        raise failure  # RQ retries; staff already see the error on the page
+    return "preview written"

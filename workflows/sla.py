@@ -1,0 +1,199 @@
+"""SLA automation: reminders before a request is due, daily overdue escalation, a daily digest.
+
+Run by the RQ cron (hourly) and by `flask --app wsgi sla sweep`. Each reminder goes out once
+however many sweeps run, overlap or die midway: the Reminder row is inserted first and its unique
+key (request, kind, period) lets exactly one sweep win; the losers get an IntegrityError and skip.
+The row and its mail rows commit together, and delivery is enqueued only after the commit, so a
+sweep that dies leaves either nothing or queued mail that the reconciler delivers.
+"""
+import logging
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.mail import SUBJECTS
+from app.models import DataRequest, MailMessage, Reminder, StaffUser, utcnow
+from app.queue import enqueue
+
+from .context import job
+
+log = logging.getLogger(__name__)
+# Tightest first: a request 2 days from due gets the 3-day reminder, not the 7-day one as well.
+THRESHOLDS = ((1, "due_1"), (3, "due_3"), (7, "due_7"))
+WATCHED = ("verified", "in_progress", "needs_attention")  # confirmed and still ours to answer
+DIGEST_LOCK = 0x44535244  # "DSRD": PostgreSQL advisory lock key for the digest slot
+BATCH = 500
+
+
+def reminder_kind(due_at, now):
+    """Which before-due reminder applies now, or None (not yet within 7 days, or overdue)."""
+    if due_at is None or due_at <= now:
+        return None
+    for days, kind in THRESHOLDS:
+        if due_at - now <= timedelta(days=days):
+            return kind
+    return None
+
+
+def staff_mail(to_addr, kind, subject_ref, request_id=None, **context):
+    """A MailMessage for a staff member (queue_mail only writes to the request's person)."""
+    context.setdefault("company", current_app.config["COMPANY_NAME"])
+    context.setdefault("contact", current_app.config["COMPANY_CONTACT"])
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    message = MailMessage(
+        request_id=request_id, kind=kind, to_addr=to_addr,
+        subject=str(SUBJECTS[kind]).format(reference=subject_ref),
+        body_text=render_template(f"mail/{kind}.txt", **context),
+        body_html=render_template(f"mail/{kind}.html", **context),
+    )
+    db.session.add(message)
+    return message
+
+
+def active_staff(role=None):
+    query = db.select(StaffUser.id, StaffUser.email, StaffUser.role).where(
+        StaffUser.active.is_(True)).order_by(StaffUser.id)
+    if role:
+        query = query.where(StaffUser.role == role)
+    return db.session.execute(query).all()
+
+
+def reminder_recipients(assignee_id):
+    """The assignee; when nobody is, every active agent (or the admins if there are none)."""
+    everyone = active_staff()
+    if assignee_id is not None:
+        mine = [s.email for s in everyone if s.id == assignee_id]
+        if mine:
+            return mine
+    agents = [s.email for s in everyone if s.role == "agent"]
+    return agents or [s.email for s in everyone if s.role == "admin"]
+
+
+def send_once(request_id, kind, period, write_mails):
+    """Insert the Reminder, write its mails, commit; [] when another sweep already sent it."""
+    db.session.add(Reminder(request_id=request_id, kind=kind, period=period))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return []
+    messages = write_mails()
+    db.session.flush()
+    ids = [m.id for m in messages]
+    db.session.commit()
+    for mail_id in ids:
+        enqueue("workflows.mail_jobs.deliver_mail", mail_id, job_id=f"mail-{mail_id}")
+    return ids
+
+
+def already_sent(request_ids, kinds):
+    """(request_id, kind, period) already recorded: skips most losers without an insert."""
+    sent = set()
+    for start in range(0, len(request_ids), BATCH):
+        chunk = request_ids[start:start + BATCH]
+        sent.update(db.session.execute(
+            db.select(Reminder.request_id, Reminder.kind, Reminder.period)
+            .where(Reminder.request_id.in_(chunk), Reminder.kind.in_(kinds))).all())
+    db.session.commit()  # end the read: SQLite must not hold a shared lock into the inserts
+    return sent
+
+
+def watched(*conditions):
+    return db.session.execute(
+        db.select(DataRequest.id, DataRequest.reference, DataRequest.request_type,
+                  DataRequest.state, DataRequest.due_at, DataRequest.assignee_id)
+        .where(DataRequest.state.in_(WATCHED), *conditions).order_by(DataRequest.due_at)
+    ).all()
+
+
+def remind_due(now, counts):
+    rows = watched(DataRequest.due_at > now, DataRequest.due_at <= now + timedelta(days=7))
+    sent = already_sent([r.id for r in rows], [kind for _, kind in THRESHOLDS])
+    for row in rows:
+        kind, period = reminder_kind(row.due_at, now), row.due_at.date().isoformat()
+        if kind is None or (row.id, kind, period) in sent:
+            continue
+        days = (row.due_at - now).days
+
+        def write(row=row, kind=kind, days=days):
+            return [staff_mail(addr, "reminder", row.reference, row.id, row=row, days=days)
+                    for addr in reminder_recipients(row.assignee_id)]
+        counts[kind] += bool(send_once(row.id, kind, period, write))
+
+
+def escalate_overdue(now, counts):
+    rows = watched(DataRequest.due_at <= now)
+    today = now.date().isoformat()
+    sent = already_sent([r.id for r in rows], ["overdue"])
+    for row in rows:
+        if (row.id, "overdue", today) in sent:
+            continue
+        late = (now - row.due_at).days + 1
+
+        def write(row=row, late=late):
+            return [staff_mail(s.email, "escalation", row.reference, row.id, row=row, late=late)
+                    for s in active_staff("admin")]
+        counts["overdue"] += bool(send_once(row.id, "overdue", today, write))
+
+
+def lock_digest_slot():
+    """Serialise digest senders: its Reminder has no request, and NULLs never clash in a
+    unique key, so the database lock stands in for it (released at commit)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DIGEST_LOCK})
+    else:
+        # Any write takes SQLite's single writer lock, even one that matches no row.
+        db.session.execute(db.update(Reminder).where(Reminder.id == -1)
+                           .values(kind=Reminder.kind).execution_options(
+                               synchronize_session=False))
+
+
+def digest_numbers(now):
+    base = db.select(db.func.count()).select_from(DataRequest).where(
+        DataRequest.state.in_(WATCHED))
+    one = db.session.scalar
+    return {
+        "open": one(base),
+        "overdue": one(base.where(DataRequest.due_at <= now)),
+        "due_soon": one(base.where(DataRequest.due_at > now,
+                                   DataRequest.due_at <= now + timedelta(days=7))),
+        "unassigned": one(base.where(DataRequest.assignee_id.is_(None))),
+        "attention": one(base.where(DataRequest.state == "needs_attention")),
+        "awaiting_approval": one(base.where(DataRequest.state == "verified")),
+    }
+
+
+def send_digest(now, counts):
+    today = now.date().isoformat()
+    lock_digest_slot()
+    done = db.session.execute(db.select(Reminder.id).where(
+        Reminder.request_id.is_(None), Reminder.kind == "digest", Reminder.period == today)
+    ).first()
+    if done:
+        db.session.commit()
+        return
+    numbers = digest_numbers(now)
+
+    def write():
+        return [staff_mail(s.email, "digest", today, None, numbers=numbers, day=today)
+                for s in active_staff()]
+    counts["digest"] += bool(send_once(None, "digest", today, write))
+
+
+@job
+def sweep(now=None):
+    """One pass: before-due reminders, overdue escalations, the day's digest. Idempotent."""
+    now = datetime.fromisoformat(now) if isinstance(now, str) else (now or utcnow())
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)  # a bare time from the command line means UTC
+    counts = Counter({"due_7": 0, "due_3": 0, "due_1": 0, "overdue": 0, "digest": 0})
+    remind_due(now, counts)
+    escalate_overdue(now, counts)
+    send_digest(now, counts)
+    if any(counts.values()):
+        log.info("sla sweep sent %s", dict(counts))
+    return dict(counts)
