@@ -5,7 +5,7 @@ import re
 from flask import Flask, jsonify
 from sqlalchemy import text
 
-from . import cli, errors, security
+from . import cli, errors, security, staff
 from .config import ROOT, from_env
 from .deadlines import local_date
 from .extensions import csrf, db, migrate
@@ -52,6 +52,7 @@ def create_app(config=None):
     from .portal import bp as portal_bp
 
     app.register_blueprint(portal_bp)
+    staff.init_app(app)  # blueprint, flask-login, `staff` and `sla` commands
     if app.config["ENV_NAME"] == "development":
         from .devmail import bp as devmail_bp
 

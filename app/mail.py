@@ -24,6 +24,13 @@ SUBJECTS = {
     "archive_ready": "Your data is ready to download ({reference})",
     "erasure_done": "Your data has been erased ({reference})",
     "correction_done": "Your data has been corrected ({reference})",
+    # Staff console (app/staff) and SLA sweep (workflows/sla.py); the last three go to staff.
+    "rejected": "Your privacy request {reference} was declined",
+    "extended": "We need more time for your privacy request {reference}",
+    "cancelled_by_staff": "Your privacy request {reference} was closed",
+    "reminder": "Reminder: privacy request {reference} is due soon",
+    "escalation": "Overdue: privacy request {reference}",
+    "digest": "Privacy requests digest for {reference}",
 }
 
 
