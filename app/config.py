@@ -123,4 +123,20 @@ def from_env(env=None):
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "RQ_QUEUE": env.get("RQ_QUEUE", "dsr"),
+        # OpenDSR signing: key and X.509 certificate files. Outside production a self-signed
+        # pair is generated at these default paths (app/api/signing.py); production refuses.
+        "OPENDSR_SIGNING_KEY": env.get("OPENDSR_SIGNING_KEY")
+        or str(instance_dir / "opendsr" / "signing_key.pem"),
+        "OPENDSR_CERTIFICATE": env.get("OPENDSR_CERTIFICATE")
+        or str(instance_dir / "opendsr" / "certificate.pem"),
+        # Hosts status callbacks may go to (comma-separated); empty allows any host, which is
+        # only sensible in development: callbacks are server-side requests (SSRF).
+        "OPENDSR_CALLBACK_HOSTS": tuple(
+            h.strip().lower() for h in env.get("OPENDSR_CALLBACK_HOSTS", "").split(",")
+            if h.strip()),
+        "OPENDSR_CALLBACK_RETRY_INTERVALS": [
+            int(v) for v in env.get("OPENDSR_CALLBACK_RETRY_INTERVALS",
+                                    "10,60,300,1800,7200").split(",")],
+        # Attempts in all (RQ retries, then the reconciler) before a callback is given up.
+        "OPENDSR_CALLBACK_MAX_ATTEMPTS": _int(env, "OPENDSR_CALLBACK_MAX_ATTEMPTS", 12),
     }

@@ -6,6 +6,7 @@ constraints expect, and writes the audit event in the same transaction.
 from flask import current_app
 
 from . import deadlines
+from .api.opendsr import queue_status_callbacks
 from .audit import record
 from .extensions import db
 from .models import CLOSED_STATES, DataRequest, Step, utcnow
@@ -48,6 +49,8 @@ def transition(data_request, new_state, actor, reason=None, action=None):
         data_request.closed_at = now
         data_request.close_reason = reason
     data_request.state = new_state
+    # The OpenDSR callbacks this change causes commit (or roll back) with the change itself.
+    queue_status_callbacks(data_request, old, new_state)
     return record(data_request, actor, action or new_state, from_state=old, to_state=new_state,
                   reason=reason)
 

@@ -12,11 +12,13 @@ from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from app.api.opendsr import enqueue_callback
 from app.extensions import db
 from app.lifecycle import lock, transition
 from app.models import DataRequest, Step, utcnow
 from app.queue import enqueue, enqueue_step, redis_connection
 
+from .callbacks import callbacks_to_revive
 from .context import job
 from .mail_jobs import stale_mail_ids
 from .steps import schedule_assembly
@@ -91,6 +93,17 @@ def stalled_assemblies():
     ).scalars().all()
 
 
+def revive_callback(callback):
+    """Re-enqueue a callback whose job is gone (a `sending` one lost its worker mid-POST)."""
+    if job_is_alive(f"callback-{callback.id}"):
+        return False
+    if callback.state == "sending":
+        callback.state = "queued"
+        db.session.commit()
+    enqueue_callback(callback.id)
+    return True
+
+
 @job
 def reconcile():
     """Re-enqueue every piece of due work whose job is gone; returns how many were re-enqueued."""
@@ -99,6 +112,8 @@ def reconcile():
         requeued += ensure_enqueued("workflows.mail_jobs.deliver_mail", mail_id, f"mail-{mail_id}")
     for step in open_steps():
         requeued += revive_step(step)
+    for callback in callbacks_to_revive():
+        requeued += revive_callback(callback)
     for request_id in stalled_assemblies():
         requeued += schedule_assembly(request_id) is not None
     if requeued:

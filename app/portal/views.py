@@ -4,45 +4,27 @@ from flask import abort, current_app, redirect, render_template, request, sessio
 from .. import deadlines
 from ..audit import record
 from ..extensions import db
-from ..lifecycle import TransitionError, begin_workflow, lock, transition
-from ..mail import queue_mail
+from ..intake import (
+    confirm_identity,
+    deliver_later,
+    open_request,
+    send,
+    send_verify_link,
+    start_after_commit,
+    status_url,
+)
+from ..lifecycle import TransitionError, lock, transition
 from ..models import DataRequest, Step, utcnow
-from ..queue import enqueue, enqueue_step
 from ..ratelimit import hit
 from ..tokens import (
     LinkError,
     consume_nonce,
-    issue_verify_token,
     make_link_token,
     nonce_is_live,
-    public_link,
     read_link_token,
 )
 from . import bp
 from .forms import CancelForm, ConfirmForm, IntakeForm, ResendForm
-
-DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
-
-
-def external_url(endpoint, **values):
-    """Links in emails are built from BASE_URL, never from the Host header of the request."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
-
-
-def status_url(data_request):
-    return public_link("status", data_request.reference)
-
-
-def send(data_request, kind, **context):
-    """Queue a mail in the current transaction; returns its id for enqueueing after commit."""
-    message = queue_mail(data_request, kind, **context)
-    db.session.flush()
-    return message.id
-
-
-def deliver_later(mail_ids):
-    for mail_id in mail_ids:
-        enqueue(DELIVER_MAIL, mail_id, job_id=f"mail-{mail_id}")
 
 
 @bp.get("/")
@@ -59,21 +41,13 @@ def new_request():
     if not form.validate():
         return render_template("portal/new.html", form=form), 400
 
-    now = utcnow()
-    regime = deadlines.regime_for_region(form.region.data)
     zone = form.timezone.data if deadlines.is_valid_zone(form.timezone.data or "") else "UTC"
-    data_request = DataRequest(
-        request_type=form.request_type.data, region=form.region.data, regime=regime,
+    data_request = open_request(DataRequest(
+        request_type=form.request_type.data, region=form.region.data,
         email=form.email.data.lower(), name=form.name.data, details=form.details.data or None,
-        corrections=form.proposed_corrections() or None, timezone=zone, received_at=now,
-        due_at=deadlines.due_at(regime, now, None, current_app.config["PROMISE_DAYS"]),
-    )
-    db.session.add(data_request)
-    db.session.flush()
-    record(data_request, "subject", "submitted", to_state="pending_verification")
-    token = issue_verify_token(data_request)
-    mail_id = send(data_request, "verify", verify_url=external_url("portal.verify", token=token),
-                   ttl_hours=current_app.config["VERIFY_TTL_SECONDS"] // 3600)
+        corrections=form.proposed_corrections() or None, timezone=zone, received_at=utcnow(),
+    ), "subject")
+    mail_id = send_verify_link(data_request)
     db.session.commit()
     deliver_later([mail_id])
     # The same page whatever the address: nothing here depends on whether we know the person.
@@ -108,10 +82,8 @@ def resend_verify_link(reference):
     if data_request is None or data_request.state != "pending_verification":
         db.session.rollback()
         return
-    token = issue_verify_token(data_request)
+    mail_id = send_verify_link(data_request)
     record(data_request, "subject", "verify_link_resent")
-    mail_id = send(data_request, "verify", verify_url=external_url("portal.verify", token=token),
-                   ttl_hours=current_app.config["VERIFY_TTL_SECONDS"] // 3600)
     db.session.commit()
     deliver_later([mail_id])
 
@@ -156,15 +128,10 @@ def verify_confirm(token):
     if data_request.state != "pending_verification" or not consume_nonce("verify", payload.nonce):
         db.session.rollback()
         raise LinkError("used", payload.reference)
-    transition(data_request, "verified", "subject", reason="confirmed by email link")
+    step_id = confirm_identity(data_request, "subject", "confirmed by email link")
     mail_id = send(data_request, "acknowledge", status_url=status_url(data_request))
-    step_id = None
-    if data_request.request_type in current_app.config["AUTO_START_TYPES"]:
-        step_id = begin_workflow(data_request, "system", "access and export start on verification")
     db.session.commit()
-    deliver_later([mail_id])
-    if step_id is not None:
-        enqueue_step(step_id)
+    start_after_commit([mail_id], step_id)
     return redirect(url_for("portal.status", token=make_link_token(
         "status", data_request.reference)), code=303)
 

@@ -1,0 +1,98 @@
+"""OpenDSR status callbacks as an RQ job: claim the row, POST the signed body, record the outcome.
+
+The Callback row is written in the transaction of the state change (lifecycle.transition), so
+a change is never blocked by a controller's server: delivery happens here, later. A failure
+raises so RQ retries with back-off (OPENDSR_CALLBACK_RETRY_INTERVALS); the reconciler revives
+rows whose job vanished; after OPENDSR_CALLBACK_MAX_ATTEMPTS the row is marked failed.
+At-least-once: a worker killed after POSTing sends the same body again (same status), which a
+controller must tolerate anyway (OpenDSR 8.5).
+"""
+import json
+import logging
+import urllib.error
+import urllib.request
+
+from flask import current_app
+
+from app.api.opendsr import callback_body
+from app.api.signing import SigningUnavailable, signature_headers
+from app.extensions import db
+from app.models import ApiKey, Callback, DataRequest, utcnow
+
+from .context import job
+
+log = logging.getLogger(__name__)
+TIMEOUT_SECONDS = 10
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect could lead the signed body to a host nobody allowed: treat it as a failure."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _claim(callback_id):
+    claimed = db.session.execute(
+        db.update(Callback)
+        .where(Callback.id == callback_id, Callback.state == "queued")
+        .values(state="sending", attempts=Callback.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def post_signed(url, body):
+    """POST `body` (bytes) with the OpenDSR signature headers; raise on anything but 2xx."""
+    headers = {"Content-Type": "application/json", "User-Agent": "dsr-portal-callbacks"}
+    headers.update(signature_headers(body))
+    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) checked at intake
+    with _opener.open(req, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        return response.status
+
+
+def _describe(exc):
+    """Class and HTTP status only: the URL and response text stay out of the database and logs."""
+    code = getattr(exc, "code", None)
+    return type(exc).__name__ + (f" (HTTP {code})" if isinstance(code, int) else "")
+
+
+@job
+def deliver_callback(callback_id):
+    """Deliver one queued callback; raise on a transient failure so RQ retries with back-off."""
+    if not _claim(callback_id):
+        return "not queued"
+    callback = db.session.get(Callback, callback_id)
+    data_request = db.session.get(DataRequest, callback.request_id)
+    api_key = db.session.get(ApiKey, data_request.api_key_id)
+    body = json.dumps(callback_body(data_request, api_key, callback),
+                      separators=(",", ":")).encode()
+    try:
+        post_signed(callback.url, body)
+    except (OSError, SigningUnavailable) as exc:  # URLError and HTTPError are OSErrors
+        callback.last_error = _describe(exc)
+        if callback.attempts >= current_app.config["OPENDSR_CALLBACK_MAX_ATTEMPTS"]:
+            callback.state = "failed"
+            db.session.commit()
+            log.error("callback %s given up after %s attempts: %s", callback_id,
+                      callback.attempts, callback.last_error)
+            return "failed"
+        callback.state = "queued"
+        db.session.commit()
+        raise
+    callback.state, callback.sent_at, callback.last_error = "sent", utcnow(), None
+    db.session.commit()
+    return "sent"
+
+
+def callbacks_to_revive():
+    """Rows that should be in flight: queued ones, and `sending` ones (their worker may have
+    died; the reconciler checks the job's heartbeat before touching them)."""
+    return db.session.execute(
+        db.select(Callback).where(Callback.state.in_(["queued", "sending"]))
+        .order_by(Callback.id)
+    ).scalars().all()
