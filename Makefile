@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-chroma.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,17 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-chroma.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+# Compiled catalogs are build output: made from the committed .po files.
+MO := translations/ja/LC_MESSAGES/messages.mo
+$(MO): translations/ja/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d translations
+
+install: $(STAMP) $(MO)
+
+# After changing user-facing text: re-extract and merge into the Japanese catalog.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location
 
 run: install
 	$(BIN)/python scripts/serve.py

@@ -2,6 +2,8 @@
 import logging
 
 from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -14,21 +16,21 @@ from .tokens import LinkError
 log = logging.getLogger(__name__)
 
 LINK_PAGES = {
-    "invalid": (400, "This link is not valid",
-                "The link is incomplete or has been changed. Copy the whole link from the email, "
-                "or start a new request."),
-    "expired": (410, "This link has expired",
-                "Links stay valid for a limited time to protect your data. We can send you a new "
-                "one to the same email address."),
-    "used": (410, "This link has already been used",
-             "Each link works once. If you confirmed your request, the status link is in the "
-             "email we sent afterwards."),
-    "download_expired": (410, "This download has expired",
-                         "To protect your data, files are deleted when their download window "
-                         "closes. You can make a new request and we will prepare them again."),
-    "download_used_up": (410, "This download has been used up",
-                         "Each file can be downloaded a limited number of times. You can make "
-                         "a new request and we will prepare it again."),
+    "invalid": (400, _l("This link is not valid"),
+                _l("The link is incomplete or has been changed. Copy the whole link from the email, "
+                "or start a new request.")),
+    "expired": (410, _l("This link has expired"),
+                _l("Links stay valid for a limited time to protect your data. We can send you a new "
+                "one to the same email address.")),
+    "used": (410, _l("This link has already been used"),
+             _l("Each link works once. If you confirmed your request, the status link is in the "
+             "email we sent afterwards.")),
+    "download_expired": (410, _l("This download has expired"),
+                         _l("To protect your data, files are deleted when their download window "
+                         "closes. You can make a new request and we will prepare them again.")),
+    "download_used_up": (410, _l("This download has been used up"),
+                         _l("Each file can be downloaded a limited number of times. You can make "
+                         "a new request and we will prepare it again.")),
 }
 
 
@@ -43,16 +45,16 @@ def link_error(exc):
 
 def rate_limited(exc):
     response = render_template(
-        "error.html", title="Too many attempts",
-        message="Please wait a little and try again. This limit protects people's data."), 429
+        "error.html", title=_("Too many attempts"),
+        message=_("Please wait a little and try again. This limit protects people's data.")), 429
     return response[0], 429, {"Retry-After": str(exc.retry_after)}
 
 
 def csrf_error(exc):
     return render_template(
-        "error.html", title="The form could not be accepted",
-        message="The form was open too long or did not come from this site. Go back, reload the "
-                "page and send it again."), 400
+        "error.html", title=_("The form could not be accepted"),
+        message=_("The form was open too long or did not come from this site. Go back, reload "
+                  "the page and send it again.")), 400
 
 
 def http_error(exc):
@@ -64,9 +66,9 @@ def database_down(exc):
     log.error("database unavailable on %s %s: %s", request.method, request.url_rule,
               type(exc).__name__)
     return render_template(
-        "error.html", title="Temporarily unavailable",
-        message="We could not reach our records just now and nothing was saved. "
-                "Please try again in a few minutes."), 503
+        "error.html", title=_("Temporarily unavailable"),
+        message=_("We could not reach our records just now and nothing was saved. "
+                  "Please try again in a few minutes.")), 503
 
 
 def init_app(app):

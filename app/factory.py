@@ -5,7 +5,7 @@ import re
 from flask import Flask, jsonify
 from sqlalchemy import text
 
-from . import cli, errors, security, staff
+from . import cli, errors, i18n, security, staff
 from .config import ROOT, from_env
 from .deadlines import local_date
 from .extensions import csrf, db, migrate
@@ -43,6 +43,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     # Before CSRF: the UTF-8 check must read the raw body before anything parses the form.
     security.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
@@ -66,8 +67,8 @@ def create_app(config=None):
 
 
 def format_local_date(moment, zone_name):
-    day = local_date(moment, zone_name)
-    return "" if day is None else f"{day.day} {day:%B %Y}"
+    """The person's calendar date for a UTC moment, written in their language."""
+    return i18n.long_date(local_date(moment, zone_name))
 
 
 def healthz():

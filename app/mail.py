@@ -13,40 +13,49 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from flask import current_app, render_template
+from flask_babel import lazy_gettext as _l
 
 from .extensions import db
+from .i18n import in_locale
 from .models import MailMessage, utcnow
 
 SUBJECTS = {
-    "verify": "Confirm your privacy request {reference}",
-    "acknowledge": "We have your privacy request {reference}",
-    "cancelled": "Your privacy request {reference} was cancelled",
-    "archive_ready": "Your data is ready to download ({reference})",
-    "erasure_done": "Your data has been erased ({reference})",
-    "correction_done": "Your data has been corrected ({reference})",
+    "verify": _l("Confirm your privacy request {reference}"),
+    "acknowledge": _l("We have your privacy request {reference}"),
+    "cancelled": _l("Your privacy request {reference} was cancelled"),
+    "archive_ready": _l("Your data is ready to download ({reference})"),
+    "erasure_done": _l("Your data has been erased ({reference})"),
+    "correction_done": _l("Your data has been corrected ({reference})"),
     # Staff console (app/staff) and SLA sweep (workflows/sla.py); the last three go to staff.
-    "rejected": "Your privacy request {reference} was declined",
-    "extended": "We need more time for your privacy request {reference}",
-    "cancelled_by_staff": "Your privacy request {reference} was closed",
+    "rejected": _l("Your privacy request {reference} was declined"),
+    "extended": _l("We need more time for your privacy request {reference}"),
+    "cancelled_by_staff": _l("Your privacy request {reference} was closed"),
     "reminder": "Reminder: privacy request {reference} is due soon",
     "escalation": "Overdue: privacy request {reference}",
     "digest": "Privacy requests digest for {reference}",
 }
 
 
+# Request types as a sentence says them ("your access request").
+TYPE_NAMES = {"access": _l("access"), "export": _l("export"), "correction": _l("correction"),
+              "deletion": _l("deletion")}
+
+
 def queue_mail(data_request, kind, **context):
     """Render mail `kind` for the request's email address and add it to the session."""
     context.setdefault("req", data_request)
+    context.setdefault("type_names", TYPE_NAMES)
     context.setdefault("company", current_app.config["COMPANY_NAME"])
     context.setdefault("contact", current_app.config["COMPANY_CONTACT"])
-    message = MailMessage(
-        request_id=data_request.id,
-        kind=kind,
-        to_addr=data_request.email,
-        subject=SUBJECTS[kind].format(reference=data_request.reference),
-        body_text=render_template(f"mail/{kind}.txt", **context),
-        body_html=render_template(f"mail/{kind}.html", **context),
-    )
+    with in_locale(data_request.locale):
+        message = MailMessage(
+            request_id=data_request.id,
+            kind=kind,
+            to_addr=data_request.email,
+            subject=str(SUBJECTS[kind]).format(reference=data_request.reference),
+            body_text=render_template(f"mail/{kind}.txt", **context),
+            body_html=render_template(f"mail/{kind}.html", **context),
+        )
     db.session.add(message)
     return message
 

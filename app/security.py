@@ -2,6 +2,7 @@
 from urllib.parse import unquote_to_bytes
 
 from flask import render_template, request
+from flask_babel import gettext as _
 
 CSP = "; ".join([
     "default-src 'none'",
@@ -48,9 +49,9 @@ def refuse_non_utf8_forms():
             unquote_to_bytes(pair.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError:
             return render_template(
-                "error.html", title="We could not read the form",
-                message="Some of what was sent is text we cannot read (it is not UTF-8). "
-                        "Please type it again and resend the form."), 400
+                "error.html", title=_("We could not read the form"),
+                message=_("Some of what was sent is text we cannot read (it is not UTF-8). "
+                          "Please type it again and resend the form.")), 400
     return None
 
 

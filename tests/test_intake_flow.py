@@ -58,7 +58,7 @@ def test_person_submits_confirms_by_email_and_sees_status(mail_app, smtp_server)
     assert status.status_code == 200
     text = status.get_data(as_text=True)
     assert "In progress" in text
-    assert f"{local_due.day} {local_due:%B %Y}" in text
+    assert f"{local_due:%B} {local_due.day}, {local_due.year}" in text  # e.g. December 27, 2026
     assert "Cancel this request" in text
 
     run_worker()

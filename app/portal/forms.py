@@ -1,6 +1,7 @@
 """Intake and small action forms. Every form carries a CSRF token (Flask-WTF)."""
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,17 +17,17 @@ from wtforms.form import Form
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 REQUEST_TYPE_CHOICES = [SelectChoice(value, label) for value, label in [
-    ("access", "Access — a copy of the data you hold about me"),
-    ("export", "Export — my data in a portable, machine-readable format"),
-    ("correction", "Correction — fix information about me that is wrong"),
-    ("deletion", "Deletion — erase the data you hold about me"),
+    ("access", _l("Access — a copy of the data you hold about me")),
+    ("export", _l("Export — my data in a portable, machine-readable format")),
+    ("correction", _l("Correction — fix information about me that is wrong")),
+    ("deletion", _l("Deletion — erase the data you hold about me")),
 ]]
 REGION_CHOICES = [SelectChoice(value, label) for value, label in [
-    ("eu", "European Union, EEA or United Kingdom"),
-    ("california", "California, United States"),
-    ("us_other", "Another US state"),
-    ("japan", "Japan"),
-    ("other", "Somewhere else"),
+    ("eu", _l("European Union, EEA or United Kingdom")),
+    ("california", _l("California, United States")),
+    ("us_other", _l("Another US state")),
+    ("japan", _l("Japan")),
+    ("other", _l("Somewhere else")),
 ]]
 MAX_CORRECTIONS = 3
 
@@ -40,10 +41,10 @@ _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 def plain_text(form, field):
     value = field.data or ""
     if _BAD_CHARS.search(value):
-        raise ValidationError("This contains characters we cannot read. Please type it again "
-                              "as plain text (UTF-8).")
+        raise ValidationError(_l("This contains characters we cannot read. Please type it again "
+                              "as plain text (UTF-8)."))
     if _MARKUP.search(value):
-        raise ValidationError("Please write plain text, without HTML tags or scripts.")
+        raise ValidationError(_l("Please write plain text, without HTML tags or scripts."))
 
 
 def strip(value):
@@ -53,48 +54,48 @@ def strip(value):
 class CorrectionForm(Form):
     """One proposed change. A sub-form: the CSRF token lives on the parent form."""
 
-    field = StringField("Which information", filters=[strip],
+    field = StringField(_l("Which information"), filters=[strip],
                         validators=[Optional(), Length(max=100), plain_text])
-    problem = StringField("What is wrong", filters=[strip],
+    problem = StringField(_l("What is wrong"), filters=[strip],
                           validators=[Optional(), Length(max=500), plain_text])
-    proposed = StringField("The correct value", filters=[strip],
+    proposed = StringField(_l("The correct value"), filters=[strip],
                            validators=[Optional(), Length(max=500), plain_text])
 
 
 class IntakeForm(FlaskForm):
-    request_type = SelectField("What would you like us to do?", choices=REQUEST_TYPE_CHOICES,
-                               validators=[DataRequired("Choose the kind of request.")])
-    email = StringField("Your email address", filters=[strip], validators=[
-        DataRequired("Enter the email address you use with us."),
-        Length(max=254, message="An email address is at most 254 characters."),
-        Email("Enter a valid email address, like name@example.com.", check_deliverability=False),
+    request_type = SelectField(_l("What would you like us to do?"), choices=REQUEST_TYPE_CHOICES,
+                               validators=[DataRequired(_l("Choose the kind of request."))])
+    email = StringField(_l("Your email address"), filters=[strip], validators=[
+        DataRequired(_l("Enter the email address you use with us.")),
+        Length(max=254, message=_l("An email address is at most 254 characters.")),
+        Email(_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
     ])
-    name = StringField("Your name", filters=[strip], validators=[
-        DataRequired("Enter your name."), Length(max=200), plain_text])
-    region = SelectField("Where do you live?", choices=REGION_CHOICES,
-                         validators=[DataRequired("Choose where you live.")])
-    details = TextAreaField("Anything that helps us find your data (optional)", filters=[strip],
+    name = StringField(_l("Your name"), filters=[strip], validators=[
+        DataRequired(_l("Enter your name.")), Length(max=200), plain_text])
+    region = SelectField(_l("Where do you live?"), choices=REGION_CHOICES,
+                         validators=[DataRequired(_l("Choose where you live."))])
+    details = TextAreaField(_l("Anything that helps us find your data (optional)"), filters=[strip],
                             validators=[Optional(), Length(max=5000), plain_text])
     corrections = FieldList(FormField(CorrectionForm), min_entries=MAX_CORRECTIONS,
                             max_entries=MAX_CORRECTIONS)
-    confirm = BooleanField("I understand that deletion is permanent and cannot be undone")
+    confirm = BooleanField(_l("I understand that deletion is permanent and cannot be undone"))
     timezone = HiddenField()
 
     def validate_confirm(self, field):
         if self.request_type.data == "deletion" and not field.data:
-            raise ValidationError("To ask for deletion, tick the box to confirm you understand "
-                                  "it is permanent.")
+            raise ValidationError(_l("To ask for deletion, tick the box to confirm you understand "
+                                  "it is permanent."))
 
     def validate_corrections(self, field):
         if self.request_type.data != "correction":
             return
         for entry in field.entries:
             if bool(entry.form.field.data) != bool(entry.form.proposed.data):
-                raise ValidationError("Each correction needs both the information and its "
-                                      "correct value.")
+                raise ValidationError(_l("Each correction needs both the information and its "
+                                      "correct value."))
         if not self.proposed_corrections():
-            raise ValidationError("Tell us at least one piece of information to correct and "
-                                  "its correct value.")
+            raise ValidationError(_l("Tell us at least one piece of information to correct and "
+                                  "its correct value."))
 
     def proposed_corrections(self):
         return [

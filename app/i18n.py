@@ -1,0 +1,64 @@
+"""English and Japanese for everything a person sees: pages, form messages and emails.
+
+The language follows the browser (Accept-Language) until the person picks one with the switch
+on every page (`?lang=ja`), which is remembered in the session. Emails use the language the
+request was made in (DataRequest.locale), since a job has no browser to ask.
+"""
+from flask import has_request_context, request, session
+from flask_babel import Babel, force_locale, format_date, get_locale
+from sqlalchemy import event
+
+from .config import ROOT
+from .models import DataRequest
+
+LANGUAGES = {"en": "English", "ja": "日本語"}
+babel = Babel()
+
+
+def select_locale():
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def remember_choice():
+    """`?lang=xx` on any page switches the language for the rest of the visit."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+
+
+def current_language():
+    return str(get_locale() or "en")
+
+
+def language_links():
+    """(code, name, url) for the switch: the same page in the other language."""
+    return [(code, name, f"{request.path}?lang={code}") for code, name in LANGUAGES.items()]
+
+
+def long_date(day):
+    """A calendar date written the way the reader's language writes it."""
+    return "" if day is None else format_date(day, format="long")
+
+
+def in_locale(locale):
+    """Render inside the request's own language (for emails written by jobs)."""
+    return force_locale(locale if locale in LANGUAGES else "en")
+
+
+@event.listens_for(DataRequest, "before_insert")
+def remember_request_language(mapper, connection, data_request):
+    """A new request keeps the language it was made in, wherever it is created (form or API),
+    so that its emails, written later by jobs, speak the same language."""
+    if data_request.locale is None and has_request_context():
+        data_request.locale = current_language()
+
+
+def init_app(app):
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_choice)
+    app.jinja_env.globals.update(current_language=current_language,
+                                 language_links=language_links, LANGUAGES=LANGUAGES)

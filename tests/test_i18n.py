@@ -1,0 +1,68 @@
+"""Japanese and English: the language follows the browser, the switch overrides it, emails
+follow the language the request was made in, dates are written the reader's way."""
+import re
+
+from helpers import csrf_token, submit
+from test_links import verify_path
+
+from app import deadlines
+from app.extensions import db
+from app.models import DataRequest, MailMessage
+
+JA = {"Accept-Language": "ja,en;q=0.5"}
+
+
+def test_language_follows_the_browser(client):
+    japanese = client.get("/", headers=JA).get_data(as_text=True)
+    assert '<html lang="ja">' in japanese and "あなたのデータに関する権利" in japanese
+    english = client.get("/", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    assert '<html lang="en">' in english and "Your rights over your data" in english
+
+
+def test_switch_on_every_page_overrides_the_browser_for_the_visit(client):
+    for page in ("/", "/requests/new", "/requests/sent", "/verify/bad-token"):
+        html = client.get(page, headers=JA).get_data(as_text=True)
+        assert f'href="{page}?lang=en"' in html and f'href="{page}?lang=ja"' in html, page
+    assert "Your rights" in client.get("/?lang=en", headers=JA).get_data(as_text=True)
+    assert "Make a privacy request" in client.get("/requests/new", headers=JA).get_data(
+        as_text=True)  # remembered for the rest of the visit
+
+
+def test_form_errors_are_in_japanese(client, app):
+    client.get("/?lang=ja")
+    response = submit(client, email="not-an-email", request_type="deletion")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "name@example.com のような正しいメールアドレス" in html
+    assert "元に戻せないことを理解した旨" in html
+
+
+def test_request_made_in_japanese_gets_japanese_email_and_dates(client, app):
+    client.get("/?lang=ja")
+    assert submit(client, email="kenji@example.com", name="山田 健二", region="japan",
+                  timezone="Asia/Tokyo").status_code == 303
+    with app.app_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+        assert data_request.locale == "ja"
+        mail = db.session.execute(db.select(MailMessage)).scalar_one()
+        assert mail.subject == f"プライバシーに関するリクエスト {data_request.reference} のご確認"
+        assert "山田 健二 様" in mail.body_text and "開示のリクエスト" in mail.body_text
+    path = verify_path(app)
+    status = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    page = client.get(status.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+        due = deadlines.local_date(data_request.due_at, "Asia/Tokyo")
+        ack = db.session.execute(
+            db.select(MailMessage).where(MailMessage.kind == "acknowledge")).scalar_one()
+    japanese_date = f"{due.year}年{due.month}月{due.day}日"
+    assert japanese_date in page and "対応中" in page
+    assert japanese_date in ack.body_text
+
+
+def test_english_request_stays_english_even_if_the_worker_runs_elsewhere(client, app):
+    submit(client, email="alice@example.com")
+    with app.app_context():
+        mail = db.session.execute(db.select(MailMessage)).scalar_one()
+    assert mail.subject.startswith("Confirm your privacy request")
+    assert re.search(r"Hello Alice Example,", mail.body_text)
