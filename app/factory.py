@@ -50,9 +50,11 @@ def create_app(config=None):
     for name in ("werkzeug", "gunicorn.access", "rq.worker"):
         logging.getLogger(name).addFilter(RedactTokens())
 
+    from .api import views as api
     from .portal import bp as portal_bp
 
     app.register_blueprint(portal_bp)
+    api.init_app(app)
     staff.init_app(app)  # blueprint, flask-login, `staff` and `sla` commands
     if app.config["ENV_NAME"] == "development":
         from .devmail import bp as devmail_bp
