@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements*.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint clean messages
+.PHONY: run test install lint clean messages bench soak
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-chroma.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark, figures into bench/REPORT.md (BENCH_QUICK=1: each bench's --quick size).
+bench: install
+	$(BIN)/python bench/report.py
+
+# The reliability tests at full strength: 500 concurrent submissions, 20 worker kills.
+soak: install
+	DSR_SOAK=1 $(BIN)/python -m pytest -q tests/test_reliability.py $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
