@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -44,12 +45,14 @@ def staff_mail(to_addr, kind, subject_ref, request_id=None, **context):
     context.setdefault("company", current_app.config["COMPANY_NAME"])
     context.setdefault("contact", current_app.config["COMPANY_CONTACT"])
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    message = MailMessage(
-        request_id=request_id, kind=kind, to_addr=to_addr,
-        subject=str(SUBJECTS[kind]).format(reference=subject_ref),
-        body_text=render_template(f"mail/{kind}.txt", **context),
-        body_html=render_template(f"mail/{kind}.html", **context),
-    )
+    # The console is in English; a sweep has no browser whose language it could follow.
+    with force_locale("en"):
+        message = MailMessage(
+            request_id=request_id, kind=kind, to_addr=to_addr,
+            subject=str(SUBJECTS[kind]).format(reference=subject_ref),
+            body_text=render_template(f"mail/{kind}.txt", **context),
+            body_html=render_template(f"mail/{kind}.html", **context),
+        )
     db.session.add(message)
     return message
 
