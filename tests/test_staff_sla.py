@@ -147,7 +147,7 @@ def test_extension_earns_fresh_reminders_for_the_new_date(app):
         db.session.commit()
     run_sweep(app, utcnow() + timedelta(days=29))
     reminders = [(kind, period) for rid, kind, period in sent(app) if rid == request_id]
-    assert [kind for kind, _ in reminders] == ["due_3", "due_1"]
+    assert [kind for kind, _ in reminders] == ["due_3", "due_3"]
     assert reminders[0][1] != reminders[1][1]  # keyed by the due date each was for
 
 
