@@ -62,7 +62,7 @@ class CallbackReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
-                receiver.received.append((dict(self.headers), self.rfile.read(length),
+                receiver.received.append((self.headers, self.rfile.read(length),
                                           self.path))
                 receiver.arrived.set()
                 self.send_response(202)

@@ -7,10 +7,10 @@ rows whose job vanished; after OPENDSR_CALLBACK_MAX_ATTEMPTS the row is marked f
 At-least-once: a worker killed after POSTing sends the same body again (same status), which a
 controller must tolerate anyway (OpenDSR 8.5).
 """
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -25,14 +25,13 @@ log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect could lead the signed body to a host nobody allowed: treat it as a failure."""
+class CallbackRefused(Exception):
+    """The controller answered, but not with a 2xx (a redirect counts: it is not followed, as
+    it could lead the signed body to a host nobody allowed)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+    def __init__(self, status):
+        super().__init__(status)
+        self.code = status
 
 
 def _claim(callback_id):
@@ -47,12 +46,23 @@ def _claim(callback_id):
 
 
 def post_signed(url, body):
-    """POST `body` (bytes) with the OpenDSR signature headers; raise on anything but 2xx."""
+    """POST `body` (bytes) with the OpenDSR signature headers; raise unless the answer is 2xx."""
     headers = {"Content-Type": "application/json", "User-Agent": "dsr-portal-callbacks"}
     headers.update(signature_headers(body))
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) checked at intake
-    with _opener.open(req, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-        return response.status
+    parts = urlsplit(url)
+    connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
+                        else http.client.HTTPConnection)
+    connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+    try:
+        connection.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                           body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(64 * 1024)
+    finally:
+        connection.close()
+    if not 200 <= response.status < 300:
+        raise CallbackRefused(response.status)
+    return response.status
 
 
 def _describe(exc):
@@ -73,7 +83,7 @@ def deliver_callback(callback_id):
                       separators=(",", ":")).encode()
     try:
         post_signed(callback.url, body)
-    except (OSError, SigningUnavailable) as exc:  # URLError and HTTPError are OSErrors
+    except (OSError, http.client.HTTPException, CallbackRefused, SigningUnavailable) as exc:
         callback.last_error = _describe(exc)
         if callback.attempts >= current_app.config["OPENDSR_CALLBACK_MAX_ATTEMPTS"]:
             callback.state = "failed"
