@@ -8,6 +8,7 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -63,12 +64,13 @@ class CorrectionForm(Form):
 
 
 class IntakeForm(FlaskForm):
-    request_type = SelectField(_l("What would you like us to do?"), choices=REQUEST_TYPE_CHOICES,
+    request_type = RadioField(_l("What would you like us to do?"), choices=REQUEST_TYPE_CHOICES,
                                validators=[DataRequired(_l("Choose the kind of request."))])
     email = StringField(_l("Your email address"), filters=[strip], validators=[
         DataRequired(_l("Enter the email address you use with us.")),
         Length(max=254, message=_l("An email address is at most 254 characters.")),
-        Email(_l("Enter a valid email address, like name@example.com."), check_deliverability=False),
+        Email(_l("Enter a valid email address, like name@example.com."),
+              check_deliverability=False),
     ])
     name = StringField(_l("Your name"), filters=[strip], validators=[
         DataRequired(_l("Enter your name.")), Length(max=200), plain_text])

@@ -1,0 +1,95 @@
+"""In a real browser: a person asks for their data in Japanese, confirms it from the email,
+watches progress, and downloads the archive."""
+import io
+import json
+
+import pytest
+import pyzipper
+from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, screenshot, sync_playwright
+from helpers import links_in, run_worker
+from test_workflows import cli
+
+from app.extensions import db
+from app.models import DataRequest
+from scripts.devredis import free_port
+from workflows.demo import seed
+
+
+@pytest.fixture
+def browser_app(make_app, smtp_server, monkeypatch, tmp_path_factory):
+    """The demo company's portal on a live port; emails carry links to that port."""
+    start = sync_playwright()
+    port = free_port()
+    controller, sink = smtp_server
+    monkeypatch.setenv("BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("STORES_CONFIG", str(seed(tmp_path_factory.mktemp("demo") / "d", size=1)))
+    monkeypatch.setenv("MAIL_SERVER", controller.hostname)
+    monkeypatch.setenv("MAIL_PORT", str(controller.port))
+    app = make_app()
+    with LiveServer(app, port) as server, start() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield app, server, browser, sink
+        finally:
+            browser.close()
+
+
+def newest_link(sink, part):
+    return next(link for m in reversed(sink.messages) for link in links_in(m) if part in link)
+
+
+def test_person_requests_access_in_japanese_and_downloads_the_archive(browser_app, tmp_path):
+    app, server, browser, sink = browser_app
+    page = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
+                               accept_downloads=True).new_page()
+
+    page.goto(server.url + "/")
+    assert page.locator("h1").inner_text() == "あなたのデータに関する権利"
+    screenshot(page, "01-index-ja")
+    page.get_by_role("link", name="リクエストする").click()
+    page.get_by_label("開示 — 保有している私のデータの写しがほしい").check()
+    page.get_by_label("メールアドレス").fill("alice@example.com")
+    page.get_by_label("お名前").fill("Alice Example")
+    page.get_by_label("お住まいの地域").select_option("japan")
+    screenshot(page, "02-form-ja")
+    page.get_by_role("button", name="リクエストを送信").click()
+    assert page.locator("h1").inner_text() == "メールをご確認ください"
+    screenshot(page, "03-sent-ja")
+
+    run_worker()
+    assert "のご確認" in sink.messages[-1]["Subject"]
+    page.goto(newest_link(sink, "/verify/"))
+    screenshot(page, "04-verify-ja")
+    page.get_by_role("button", name="はい、私のリクエストです").click()
+    assert "対応中" in page.locator("main").inner_text()
+    assert "(Asia/Tokyo)" in page.locator("main").inner_text()  # due date in the person's zone
+
+    run_worker()  # every store but the manual payment processor
+    page.reload()
+    assert "担当者が手作業で対応します" in page.locator("main").inner_text()
+    screenshot(page, "05-status-progress-ja")
+    with app.app_context():
+        reference = db.session.execute(db.select(DataRequest.reference)).scalar_one()
+    cli(app, "requests", "resolve-step", reference, "payment_processor", "--by",
+        "agent@craftos.net", "--note", "nothing held at the processor")
+    run_worker()
+    page.reload()
+    assert "完了" in page.locator("main").inner_text()
+    screenshot(page, "06-status-done-ja")
+
+    page.goto(newest_link(sink, "/download/"))
+    screenshot(page, "07-download-ja")
+    page.get_by_role("button", name="パスフレーズを表示する").click()
+    passphrase = page.locator("p.passphrase code").inner_text()
+    screenshot(page, "08-passphrase-ja")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="書き留めました — アーカイブをダウンロードする").click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name == f"dsr-{reference}.zip"
+    with pyzipper.AESZipFile(io.BytesIO(saved.read_bytes())) as archive:
+        archive.setpassword(passphrase.encode())
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["reference"] == reference
+        users = json.loads(archive.read("data/accounts/users.json"))
+        assert [u["email"] for u in users] == ["alice@example.com"]
