@@ -93,3 +93,33 @@ def test_person_requests_access_in_japanese_and_downloads_the_archive(browser_ap
         assert manifest["reference"] == reference
         users = json.loads(archive.read("data/accounts/users.json"))
         assert [u["email"] for u in users] == ["alice@example.com"]
+
+
+def test_public_pages_are_usable_without_sight_or_colour(browser_app):
+    app, server, browser, sink = browser_app
+    page = browser.new_context(locale="en-GB").new_page()
+    for path in ("/", "/requests/new", "/requests/new?lang=ja"):
+        page.goto(server.url + path)
+        landmarks = page.evaluate(
+            "['header', 'main', 'footer', 'nav'].map(t => document.querySelectorAll(t).length)")
+        assert landmarks == [1, 1, 1, 1], path
+        unlabeled = page.evaluate(
+            "[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(e => e.labels.length === 0).map(e => e.name)")
+        assert unlabeled == [], path
+    # Submit the empty form: every error is written out and tied to its field.
+    page.goto(server.url + "/requests/new?lang=en")
+    page.get_by_role("button", name="Send request").click()
+    screenshot(page, "09-form-errors-en")
+    invalid = page.evaluate(
+        "[...document.querySelectorAll('[aria-invalid=true]')].map(e => ["
+        "e.name, document.getElementById(e.getAttribute('aria-describedby').split(' ').pop())"
+        "?.innerText])")
+    messages = dict(invalid)
+    assert "Enter the email address you use with us." in messages["email"]
+    assert "Enter your name." in messages["name"]
+    summary = page.get_by_role("alert").inner_text()
+    assert "Please check the form" in summary and "Choose the kind of request." in summary
+    # Keyboard users reach the form in reading order: skip link first, then the header.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
