@@ -14,12 +14,15 @@ need an embedded Unicode font, which this module does not ship yet.
 
 from __future__ import annotations
 
+import re
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 # Where to complain, by the regime that applies to the person. Addresses are the authorities'
@@ -81,13 +84,21 @@ _GRID = TableStyle(
 )
 
 
+# The standard PDF fonts stop at Latin-1. Japanese (and other CJK) runs are set in a CID font
+# that reportlab knows without embedding a file; PDF viewers supply the glyphs.
+CJK_FONT = "HeiseiKakuGo-W5"
+pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+_NON_LATIN1 = re.compile(r"[^\x00-\xff]+")
+
+
 def _text(value: object) -> str:
-    """A value as Paragraph-safe text: markup characters escaped, lists joined."""
+    """A value as Paragraph-safe text: markup escaped, lists joined, CJK runs in a CJK font."""
     if value is None or value == "" or value == []:
         return "Not stated"
     if isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value)
-    return escape(str(value))
+    return _NON_LATIN1.sub(lambda m: f'<font name="{CJK_FONT}">{m.group(0)}</font>',
+                           escape(str(value)))
 
 
 def _p(markup: str, style: ParagraphStyle = _BODY) -> Paragraph:

@@ -157,3 +157,12 @@ def test_certificate_with_nothing_kept_says_so():
     certificate = {**CERTIFICATE, "stores": CERTIFICATE["stores"][:1], "verified_empty": []}
     text = pdf_text(pdf_bytes(deletion_certificate, certificate))
     assert "Nothing: we kept no personal data about you." in text
+
+
+def test_japanese_text_is_set_in_a_cjk_font_not_dropped():
+    statement = {**STATEMENT, "stores": [{**STATEMENT["stores"][0], "purpose": "アカウントの提供"}]}
+    buffer = io.BytesIO()
+    art15_report(buffer, statement)
+    data = buffer.getvalue()
+    assert b"HeiseiKakuGo-W5" in data  # the CID font is referenced by the page
+    assert "Provide and secure your account" not in pdf_text(data)
