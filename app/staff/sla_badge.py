@@ -20,7 +20,8 @@ def sla_badge(state, due_at, closed_at, now, open_states):
         return "Closed in time", "sla-ok"
     left = days_left(due_at, now)
     if due_at < now:
-        return f"Overdue by {_days(-left)}", "sla-overdue"  # floor: -1 once past due
+        # Whole days past due, at least one: "overdue by 2 days" two days and a minute late.
+        return f"Overdue by {_days(max((now - due_at).days, 1))}", "sla-overdue"
     if left < 1:
         return "Due soon: due today", "sla-soon"
     if left < DUE_SOON_DAYS:
