@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 from helpers import csrf_token
-from test_staff_access import AGENT, PASSWORD, create_staff, login, logged_in
+from test_staff_access import AGENT, PASSWORD, create_staff, logged_in, login
 
 from app.extensions import db
 from app.models import StaffUser, utcnow

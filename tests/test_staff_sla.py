@@ -55,7 +55,8 @@ def test_each_threshold_reminds_once_across_repeated_sweeps(app):
     kinds = [kind for rid, kind, _ in sent(app) if rid == request_id]
     assert kinds == ["due_7", "due_3", "due_1"]
     # Unassigned: every active agent hears of it, the admin does not.
-    assert sorted(addr for addr, _ in mails(app, "reminder")) == sorted([AGENT, "second@craftos.net"] * 3)
+    assert sorted(addr for addr, _ in mails(app, "reminder")) == sorted(
+        [AGENT, "second@craftos.net"] * 3)
 
 
 def test_reminders_go_to_the_assignee_only_once_assigned(app):
