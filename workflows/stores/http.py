@@ -77,7 +77,7 @@ class HttpStore(Store):
                 url, data=body, headers=self._headers(), method="POST"
             )
             try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
                     raw = response.read(MAX_RESPONSE_BYTES + 1)
                 return self._decode(raw, shown)
             except urllib.error.HTTPError as err:
