@@ -1,6 +1,6 @@
 """Benchmark: intake submissions per second through gunicorn, CSRF and rate limits on.
 
-    .venv/bin/python bench/intake.py            # 3000 submissions per server, 50 clients
+    .venv/bin/python bench/intake.py            # 2000 submissions per server, 50 clients
     .venv/bin/python bench/intake.py --quick    # 600 submissions per server
 
 Two servers, each started by the bench on 127.0.0.1 with the same gunicorn settings
@@ -266,7 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="600 submissions per server")
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--submissions", type=int, default=3000, help="per server")
+    parser.add_argument("--submissions", type=int, default=2000, help="per server")
     parser.add_argument("--max-seconds", type=float, default=120, help="per server")
     parser.add_argument("--database-url", default=None,
                         help="the portal's database (default: a fresh SQLite file)")
