@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, tuple_
+from sqlalchemy import and_, tuple_, union_all
 
 from ..extensions import db
 from ..models import OPEN_STATES, REGIMES, REQUEST_TYPES, STATES, DataRequest
@@ -75,12 +75,9 @@ def email_hash(email, secret_key):
     return hmac.new(secret_key.encode(), email.encode(), "sha256").hexdigest()
 
 
-def conditions(filters, staff_id, now, secret_key):
+def conditions(filters, staff_id, now):
+    """Every filter but state and search, which choose the branches (see `branches`)."""
     where = []
-    if filters.state == "open":
-        where.append(DataRequest.state.in_(OPEN_STATES))
-    elif filters.state != "all":
-        where.append(DataRequest.state == filters.state)
     if filters.request_type:
         where.append(DataRequest.request_type == filters.request_type)
     if filters.regime:
@@ -95,24 +92,40 @@ def conditions(filters, staff_id, now, secret_key):
         where.append(DataRequest.due_at < now)
     elif filters.due:
         where.append(DataRequest.due_at <= now + timedelta(days=int(filters.due)))
-    if filters.q:
-        where.append(search_condition(filters.q, secret_key))
     return where
 
 
-def search_condition(text, secret_key):
-    upper = text.upper()
-    if REFERENCE.match(upper):
-        compact = upper.replace("-", "")[3:]
-        return DataRequest.reference == f"DSR-{compact[:4]}-{compact[4:]}"
+def branches(filters, secret_key):
+    """One condition per branch of the query, each of which an index walks in due order.
+
+    `state IN (four open states)` ordered by due date would make the database either sort
+    every open row or walk ix_data_requests_due_id through years of closed history; one branch
+    per state walks ix_data_requests_state_due and stops at a page. An email is searched in
+    the open states (closed requests may no longer hold it) and, through its keyed hash, in
+    minimised ones (ix on email_hash).
+    """
+    states = (OPEN_STATES if filters.state == "open" else () if filters.state == "all"
+              else (filters.state,))
+    by_state = [DataRequest.state == state for state in states] or [None]
+    text = filters.q
+    if not text:
+        return by_state
+    if REFERENCE.match(text.upper()):
+        compact = text.upper().replace("-", "")[3:]
+        reference = DataRequest.reference == f"DSR-{compact[:4]}-{compact[4:]}"
+        return [reference if c is None else and_(c, reference) for c in by_state]
     email = text.lower()
-    return or_(DataRequest.email == email,
-               DataRequest.email_hash == email_hash(email, secret_key))
+    open_states = [s for s in (states or OPEN_STATES) if s in OPEN_STATES]
+    found = [and_(DataRequest.state == s, DataRequest.email == email) for s in open_states]
+    hashed = DataRequest.email_hash == email_hash(email, secret_key)
+    found += [hashed if c is None else and_(c, hashed) for c in by_state]
+    return found
 
 
 def queue_page(filters, staff_id, now, secret_key, size):
     """One page of rows (plain tuples, not ORM objects) and the cursor of the next page."""
-    where = conditions(filters, staff_id, now, secret_key)
+    # Intake always sets due_at; a row without one could not be placed in the order.
+    where = [DataRequest.due_at.is_not(None), *conditions(filters, staff_id, now)]
     key = tuple_(DataRequest.due_at, DataRequest.id)
     cursor = parse_cursor(filters.after) if filters.after else None
     descending = filters.order == "-due"
@@ -120,10 +133,16 @@ def queue_page(filters, staff_id, now, secret_key, size):
         where.append(key < tuple_(*cursor) if descending else key > tuple_(*cursor))
     order = ((DataRequest.due_at.desc(), DataRequest.id.desc()) if descending
              else (DataRequest.due_at, DataRequest.id))
-    rows = db.session.execute(
-        db.select(*COLUMNS).where(and_(DataRequest.due_at.is_not(None), *where))
-        .order_by(*order).limit(size + 1)
-    ).all()
+    parts = [db.select(*COLUMNS).where(*where, *([] if branch is None else [branch]))
+             .order_by(*order).limit(size + 1) for branch in branches(filters, secret_key)]
+    if len(parts) == 1:
+        query = parts[0]
+    else:
+        merged = union_all(*(db.select(part.subquery()) for part in parts)).subquery()
+        query = db.select(merged).order_by(
+            *((merged.c.due_at.desc(), merged.c.id.desc()) if descending
+              else (merged.c.due_at, merged.c.id))).limit(size + 1)
+    rows = db.session.execute(query).all()
     more = len(rows) > size
     rows = rows[:size]
     return rows, (make_cursor(rows[-1]) if more else None)
