@@ -15,15 +15,21 @@ from .queue import redis_connection
 _TOKEN_IN_PATH = re.compile(r"/(verify|status|download)/[^/\s?\"]+")
 
 
+def _redact(value):
+    return _TOKEN_IN_PATH.sub(r"/\1/<token>", value) if isinstance(value, str) else value
+
+
 class RedactTokens(logging.Filter):
     def filter(self, record):
-        if isinstance(record.msg, str):
-            record.msg = _TOKEN_IN_PATH.sub(r"/\1/<token>", record.msg)
-        if record.args:
-            record.args = tuple(
-                _TOKEN_IN_PATH.sub(r"/\1/<token>", a) if isinstance(a, str) else a
-                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
+        record.msg = _redact(record.msg)
+        if isinstance(record.args, dict):
+            # gunicorn's access log formats from a mapping of atoms ("r", "U", ...); it is
+            # changed in place so that its class (which answers "-" for absent atoms) stays.
+            for key, value in record.args.items():
+                record.args[key] = _redact(value)
+        elif record.args:
+            record.args = tuple(_redact(a) for a in (
+                record.args if isinstance(record.args, tuple) else (record.args,)))
         return True
 
 

@@ -319,3 +319,27 @@ def test_worker_killed_at_random_points_every_workflow_completes_once(crash_app)
             assert len(done_mails) == 1, done_mails
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "0 broken" in result.output
+
+
+# --- logs under gunicorn ------------------------------------------------------------------
+
+def test_gunicorn_access_log_lines_are_written_with_tokens_redacted(app):
+    """gunicorn formats its access log from a mapping of atoms, not a tuple of arguments."""
+    import io
+    import logging
+
+    from gunicorn.glogging import SafeAtoms
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("gunicorn.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        atoms = SafeAtoms({"h": "127.0.0.1", "r": "GET /verify/abc.def-SECRET HTTP/1.1",
+                           "U": "/status/ghi.jkl-SECRET", "s": "400"})
+        logger.info('%(h)s "%(r)s" %(U)s %(s)s %({x-forwarded-for}i)s', atoms)
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue()
+    assert line == '127.0.0.1 "GET /verify/<token> HTTP/1.1" /status/<token> 400 -\n'
