@@ -166,7 +166,7 @@ def sweep_times(app):
 def main():
     from app.factory import create_app
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
         workdir = Path(folder)
         redis = setup_environment(workdir)
         try:
@@ -200,6 +200,7 @@ def main():
         finally:
             if redis is not None:
                 redis.terminate()
+                redis.wait(timeout=10)
     report(results)
 
 
