@@ -24,8 +24,8 @@ from .errors import ApiError, error_response, for_api_paths, init_blueprint
 from .opendsr import (
     API_VERSION,
     REGION_BY_REGULATION,
+    SUBJECT_REQUEST_TYPE_BY_TYPE,
     SUPPORTED_IDENTITIES,
-    TYPE_BY_SUBJECT_REQUEST_TYPE,
     opendsr_status,
     processor_domain,
     rfc3339,
@@ -52,8 +52,7 @@ def status_payload(data_request):
     return {
         "controller_id": g.api_key.name,
         "subject_request_id": data_request.subject_request_id,
-        "subject_request_type": (
-            {v: k for k, v in TYPE_BY_SUBJECT_REQUEST_TYPE.items()}[data_request.request_type]),
+        "subject_request_type": SUBJECT_REQUEST_TYPE_BY_TYPE[data_request.request_type],
         "request_status": opendsr_status(data_request.state),
         "expected_completion_time": rfc3339(data_request.due_at),
         "submitted_time": rfc3339(data_request.received_at),
