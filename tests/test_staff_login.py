@@ -99,6 +99,7 @@ def test_totp_matches_the_rfc_6238_test_vector():
     assert totp.code_at(secret, totp.counter_for(1111111109)) == "081804"
     assert totp.matching_counter(secret, "081804", 1111111109 + 30) is not None
     assert totp.matching_counter(secret, "081804", 1111111109 + 90) is None
+    assert totp.matching_counter(secret, "²²²²²²", 1111111109) is None  # digits, not ASCII
 
 
 def test_idle_session_expires(app):

@@ -38,7 +38,9 @@ def test_filters_and_search_narrow_the_queue(app):
     assert references(client, "q=" + ref[later].lower().replace("-", "")) == [ref[later]]
     assert references(client, "assignee=me") == []
     assert references(client, "assignee=unassigned") == [ref[overdue], ref[soon], ref[later]]
-    assert client.get("/staff/?state=bogus&due=-1&type=%00").status_code == 200
+    for junk in ("state=bogus&due=-1&type=%00", "assignee=%C2%B2", "due=" + "9" * 5000,
+                 "assignee=" + "1" * 5000, "after=not-a-cursor", "after=2026-01-01_x"):
+        assert client.get(f"/staff/?{junk}").status_code == 200, junk
 
 
 def test_queue_shows_the_sla_in_words_and_no_personal_data(app):

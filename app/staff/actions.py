@@ -26,6 +26,7 @@ from ..models import StaffUser, Step, utcnow
 from ..queue import enqueue, enqueue_step
 from . import bp
 from .forms import AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
+from .queue_query import NUMBER
 
 DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
 BUILD_PREVIEW = "workflows.preview.build_preview"
@@ -117,7 +118,7 @@ def assign(data_request):
     else:
         if not current_user.is_admin:
             refuse(403, "Agents can assign requests to themselves; ask an admin for others.")
-        target = db.session.get(StaffUser, int(value)) if value.isdigit() else None
+        target = db.session.get(StaffUser, int(value)) if NUMBER.match(value) else None
         if target is None or not target.active:
             refuse(400, "Choose an active staff member.")
     data_request.assignee_id = target.id if target else None
@@ -171,7 +172,8 @@ def preview(data_request):
 
 def resolve(data_request):
     form = valid(ResolveForm())
-    step = db.session.get(Step, int(form.step_id.data)) if form.step_id.data.isdigit() else None
+    step_id = form.step_id.data
+    step = db.session.get(Step, int(step_id)) if NUMBER.match(step_id) else None
     if step is None or step.request_id != data_request.id:
         refuse(404, "That step is not part of this request.")
     upload = form.upload.data

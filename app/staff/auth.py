@@ -20,8 +20,8 @@ from ..models import StaffUser, utcnow
 from ..queue import redis_connection
 from ..ratelimit import hit
 from . import bp, login_manager, totp
-from .passwords import hash_password
 from .forms import LoginForm, TotpForm
+from .passwords import hash_password
 
 log = logging.getLogger(__name__)
 REFUSED = ("That email and password do not match an active account, or the account is locked "
@@ -156,7 +156,8 @@ def login_totp():
     hit("login")
     row = db.session.get(StaffUser, pending["id"])
     counter = None
-    if form.validate() and row is not None and row.active and row.totp_secret:
+    locked = row is not None and row.locked_until is not None and row.locked_until > utcnow()
+    if form.validate() and row is not None and row.active and row.totp_secret and not locked:
         counter = totp.matching_counter(row.totp_secret, form.code.data, time.time())
     if counter is None or not first_use(row.id, counter):
         if row is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import and_, tuple_, union_all
 from ..extensions import db
 from ..models import OPEN_STATES, REGIMES, REQUEST_TYPES, STATES, DataRequest
 
+NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: int() refuses "²" and huge strings
 REFERENCE = re.compile(r"^DSR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
 COLUMNS = (DataRequest.id, DataRequest.reference, DataRequest.request_type, DataRequest.state,
            DataRequest.regime, DataRequest.due_at, DataRequest.closed_at,
@@ -39,9 +40,10 @@ class QueueFilters:
             "request_type": args.get("type", "") if args.get("type") in REQUEST_TYPES else "",
             "regime": args.get("regime", "") if args.get("regime") in REGIMES else "",
             "assignee": args.get("assignee", "") if (args.get("assignee") in ("me", "unassigned")
-                                                     or args.get("assignee", "").isdigit()) else "",
+                                                     or NUMBER.match(args.get("assignee", "")))
+            else "",
             "due": args.get("due", "") if (args.get("due") == "overdue" or (
-                args.get("due", "").isdigit() and 0 < int(args["due"]) <= 366)) else "",
+                NUMBER.match(args.get("due", "")) and 0 < int(args["due"]) <= 366)) else "",
             "q": args.get("q", "").strip()[:254],
             "order": "-due" if args.get("order") == "-due" else "due",
             "after": args.get("after", "")[:80],

@@ -39,7 +39,7 @@ def counter_for(unix_time):
 def matching_counter(secret, code, unix_time, window=1):
     """The time step `code` belongs to (allowing one step of clock drift), or None."""
     code = (code or "").strip().replace(" ", "")
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     now = counter_for(unix_time)
     for counter in range(now - window, now + window + 1):
