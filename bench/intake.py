@@ -36,6 +36,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ comes first on sys.path, and bench/queue.py would shadow the standard
+# library's queue module (which redis and RQ import): the project root replaces it.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask, redirect, request  # noqa: E402
@@ -253,8 +256,7 @@ def measure_portal(args, tmp: Path, redis_url: str) -> dict:
 
 
 def measure_bare(args) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process, port = start_gunicorn("intake:bare_app", env, ROOT / "bench")
+    process, port = start_gunicorn("bench.intake:bare_app", dict(os.environ), ROOT)
     try:
         load(port, min(args.clients, 10), 50, 30)
         return load(port, args.clients, args.submissions, args.max_seconds)

@@ -50,8 +50,10 @@ def run(name: str, quick: bool) -> dict:
     print(f"--- {' '.join(command[1:])}", flush=True)
     started = time.perf_counter()
     try:
+        # PYTHONSAFEPATH: a script's own folder is not put first on sys.path, in the bench and
+        # in the children it starts, so bench/queue.py cannot shadow the standard library.
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                                timeout=TIMEOUT)
+                                timeout=TIMEOUT, env=dict(os.environ, PYTHONSAFEPATH="1"))
     except subprocess.TimeoutExpired:
         return {"name": name, "status": f"timed out after {TIMEOUT} s",
                 "seconds": time.perf_counter() - started, "figures": ""}
