@@ -123,6 +123,9 @@ def from_env(env=None):
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
         "RQ_QUEUE": env.get("RQ_QUEUE", "dsr"),
+        # Proxy hops in front of the app whose X-Forwarded-For/-Proto to believe (0: none).
+        # Behind nginx set 1, or every person shares the proxy's address and its rate limits.
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         # OpenDSR signing: key and X.509 certificate files. Outside production a self-signed
         # pair is generated at these default paths (app/api/signing.py); production refuses.
         "OPENDSR_SIGNING_KEY": env.get("OPENDSR_SIGNING_KEY")

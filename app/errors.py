@@ -16,21 +16,21 @@ from .tokens import LinkError
 log = logging.getLogger(__name__)
 
 LINK_PAGES = {
-    "invalid": (400, _l("This link is not valid"),
-                _l("The link is incomplete or has been changed. Copy the whole link from the email, "
-                "or start a new request.")),
-    "expired": (410, _l("This link has expired"),
-                _l("Links stay valid for a limited time to protect your data. We can send you a new "
-                "one to the same email address.")),
-    "used": (410, _l("This link has already been used"),
-             _l("Each link works once. If you confirmed your request, the status link is in the "
-             "email we sent afterwards.")),
-    "download_expired": (410, _l("This download has expired"),
-                         _l("To protect your data, files are deleted when their download window "
-                         "closes. You can make a new request and we will prepare them again.")),
-    "download_used_up": (410, _l("This download has been used up"),
-                         _l("Each file can be downloaded a limited number of times. You can make "
-                         "a new request and we will prepare it again.")),
+    "invalid": (400, _l("This link is not valid"), _l(
+        "The link is incomplete or has been changed. Copy the whole link from the email, or "
+        "start a new request.")),
+    "expired": (410, _l("This link has expired"), _l(
+        "Links stay valid for a limited time to protect your data. We can send you a new one "
+        "to the same email address.")),
+    "used": (410, _l("This link has already been used"), _l(
+        "Each link works once. If you confirmed your request, the status link is in the email "
+        "we sent afterwards.")),
+    "download_expired": (410, _l("This download has expired"), _l(
+        "To protect your data, files are deleted when their download window closes. You can "
+        "make a new request and we will prepare them again.")),
+    "download_used_up": (410, _l("This download has been used up"), _l(
+        "Each file can be downloaded a limited number of times. You can make a new request and "
+        "we will prepare it again.")),
 }
 
 

@@ -4,6 +4,7 @@ import re
 
 from flask import Flask, jsonify
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cli, errors, i18n, security, staff
 from .config import ROOT, from_env
@@ -44,6 +45,9 @@ def create_app(config=None):
     if config:
         app.config.update(config)
     app.instance_path = app.config["INSTANCE_DIR"]
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

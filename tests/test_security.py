@@ -179,3 +179,19 @@ def test_healthz_says_503_when_redis_is_down(make_app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["redis"] != "ok"
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_rate_limit(make_app):
+    app = make_app(TRUSTED_PROXIES=1, RATE_LIMITS={"intake": (2, 3600), "verify": (30, 600),
+                                                   "resend": (3, 3600), "status": (100, 600)})
+    client = app.test_client()
+
+    def from_address(address):
+        data = {"request_type": "access", "email": "p@example.com", "name": "P", "region": "eu",
+                "csrf_token": csrf_token(client, "/requests/new")}
+        return client.post("/requests/new", data=data,
+                           headers={"X-Forwarded-For": address}).status_code
+
+    # ProxyFix is applied in create_app, so the test client goes through it like gunicorn would.
+    assert [from_address("203.0.113.1") for _ in range(3)] == [303, 303, 429]
+    assert from_address("203.0.113.2") == 303
