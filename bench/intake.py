@@ -219,6 +219,7 @@ def portal_env(tmp: Path, redis_url: str, database_url: str | None) -> dict:
         # The limiter counts every POST in Redis but never refuses: throughput, not the limit.
         "RATE_INTAKE": str(10**9),
         "PYTHONWARNINGS": "ignore",
+        "PYTHONPATH": str(ROOT),  # for `python -c` below, also under PYTHONSAFEPATH
     })
     return env
 
