@@ -141,6 +141,8 @@ class DataRequest(db.Model):
         CheckConstraint("(original_due_at IS NULL) = (extension_reason IS NULL)",
                         name="extension_has_reason"),
         Index("ix_data_requests_state_due", "state", "due_at"),
+        # Staff search by address (open requests; closed ones are found by email_hash).
+        Index("ix_data_requests_email", "email"),
         Index("ix_data_requests_due_id", "due_at", "id"),
         Index("ix_data_requests_received", "received_at"),
     )
@@ -331,6 +333,11 @@ class Reminder(db.Model):
 
     __table_args__ = (
         UniqueConstraint("request_id", "kind", "period", name="uq_reminders_once"),
+        # Request-wide reminders (the daily digest) have no request id, and NULLs never clash
+        # in a unique key: this index makes "once a day" the database's promise too.
+        Index("uq_reminders_once_global", "kind", "period", unique=True,
+              sqlite_where=db.text("request_id IS NULL"),
+              postgresql_where=db.text("request_id IS NULL")),
         CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
     )
 

@@ -156,8 +156,9 @@ def escalate_overdue(now, counts):
 
 
 def lock_digest_slot():
-    """Serialise digest senders: its Reminder has no request, and NULLs never clash in a
-    unique key, so the database lock stands in for it (released at commit)."""
+    """Serialise digest senders (released at commit). The partial unique index
+    uq_reminders_once_global already refuses a second digest row for the day; the lock only
+    spares the loser from rendering every staff member's mail first."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DIGEST_LOCK})
     else:
