@@ -7,6 +7,7 @@ from test_links import verify_path
 
 from app import deadlines
 from app.extensions import db
+from app.mail import queue_mail
 from app.models import DataRequest, MailMessage
 
 JA = {"Accept-Language": "ja,en;q=0.5"}
@@ -66,3 +67,19 @@ def test_english_request_stays_english_even_if_the_worker_runs_elsewhere(client,
         mail = db.session.execute(db.select(MailMessage)).scalar_one()
     assert mail.subject.startswith("Confirm your privacy request")
     assert re.search(r"Hello Alice Example,", mail.body_text)
+
+
+def test_staff_decisions_reach_a_japanese_requester_in_japanese(client, app):
+    client.get("/?lang=ja")
+    submit(client, email="kenji@example.com", name="山田 健二", region="japan")
+    with app.test_request_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+        rejected = queue_mail(data_request, "rejected", reason="本人確認ができませんでした",
+                              authority="Personal Information Protection Commission",
+                              authority_url=None)
+        extended = queue_mail(data_request, "extended", reason="調査に時間を要するため",
+                              new_due=data_request.due_at, old_due=data_request.received_at)
+    assert "には対応できません" in rejected.body_text and "理由：" in rejected.body_text
+    assert "苦情を申し立てる権利" in rejected.body_text
+    assert "新しい期限" in extended.body_text and "年" in extended.body_text
+    assert rejected.subject.endswith("をお受けできませんでした")
