@@ -10,11 +10,9 @@ from . import deadlines
 from .audit import record
 from .extensions import db
 from .lifecycle import begin_workflow, transition
-from .mail import queue_mail
-from .queue import enqueue, enqueue_step
+from .mail import deliver_later, queue_mail
+from .queue import enqueue_step
 from .tokens import issue_verify_token, public_link
-
-DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
 
 
 def external_url(endpoint, **values):
@@ -31,11 +29,6 @@ def send(data_request, kind, **context):
     message = queue_mail(data_request, kind, **context)
     db.session.flush()
     return message.id
-
-
-def deliver_later(mail_ids):
-    for mail_id in mail_ids:
-        enqueue(DELIVER_MAIL, mail_id, job_id=f"mail-{mail_id}")
 
 
 def open_request(data_request, actor, reason=None):

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .extensions import db
 from .i18n import in_locale
 from .models import MailMessage, utcnow
+from .queue import enqueue
 
 SUBJECTS = {
     "verify": _l("Confirm your privacy request {reference}"),
@@ -34,6 +35,20 @@ SUBJECTS = {
     "escalation": "Overdue: privacy request {reference}",
     "digest": "Privacy requests digest for {reference}",
 }
+
+
+DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
+
+
+def mail_job_id(mail_id):
+    """One job id per message: enqueueing the same mail twice never queues it twice."""
+    return f"mail-{mail_id}"
+
+
+def deliver_later(mail_ids):
+    """Enqueue delivery of mail rows; call only after the transaction that wrote them commits."""
+    for mail_id in mail_ids:
+        enqueue(DELIVER_MAIL, mail_id, job_id=mail_job_id(mail_id))
 
 
 # Request types as a sentence says them ("your access request").

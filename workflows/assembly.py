@@ -17,9 +17,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.lifecycle import lock, transition
-from app.mail import queue_mail
+from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
-from app.queue import enqueue
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.datamap import load_datamap
@@ -92,10 +91,6 @@ def complete(step, data_request, reason, mail_kind, **mail_context):
     return data_request, message.id
 
 
-def deliver_mail(mail_id):
-    enqueue("workflows.mail_jobs.deliver_mail", mail_id, job_id=f"mail-{mail_id}")
-
-
 def deliver_archive(step, data_request):
     """Access and export: one zip of every staged store, then the download link by email."""
     steps = store_steps(data_request)
@@ -115,7 +110,7 @@ def deliver_archive(step, data_request):
         days=current_app.config["DOWNLOAD_TTL_SECONDS"] // 86400,
         max_downloads=current_app.config["MAX_DOWNLOADS"])
     db.session.commit()
-    deliver_mail(mail_id)
+    deliver_later([mail_id])
     # Only once the zip is safely recorded: a retry before this point still finds the staging.
     shutil.rmtree(staging_dir(data_request), ignore_errors=True)
 
@@ -170,7 +165,7 @@ def deliver_certificate(step, data_request):
         erased=erased, kept=kept, rolloff=facts["backups_roll_off"])
     minimise(data_request)
     db.session.commit()
-    deliver_mail(mail_id)
+    deliver_later([mail_id])
 
 
 def minimise(data_request):
@@ -191,7 +186,7 @@ def report_correction(step, data_request):
                           f"corrected {', '.join(fields)} in {len(changed)} store(s)",
                           "correction_done", fields=fields, changed=changed)
     db.session.commit()
-    deliver_mail(mail_id)
+    deliver_later([mail_id])
 
 
 ASSEMBLE = {"access": deliver_archive, "export": deliver_archive,

@@ -15,6 +15,7 @@ from rq.job import Job, JobStatus
 from app.api.opendsr import enqueue_callback
 from app.extensions import db
 from app.lifecycle import lock, transition
+from app.mail import DELIVER_MAIL, mail_job_id
 from app.models import DataRequest, Step, utcnow
 from app.queue import enqueue, enqueue_step, redis_connection
 
@@ -109,7 +110,7 @@ def reconcile():
     """Re-enqueue every piece of due work whose job is gone; returns how many were re-enqueued."""
     requeued = 0
     for mail_id in stale_mail_ids():
-        requeued += ensure_enqueued("workflows.mail_jobs.deliver_mail", mail_id, f"mail-{mail_id}")
+        requeued += ensure_enqueued(DELIVER_MAIL, mail_id, mail_job_id(mail_id))
     for step in open_steps():
         requeued += revive_step(step)
     for callback in callbacks_to_revive():

@@ -16,9 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.mail import SUBJECTS
+from app.mail import SUBJECTS, deliver_later
 from app.models import DataRequest, MailMessage, Reminder, StaffUser, utcnow
-from app.queue import enqueue
 
 from .context import job
 
@@ -88,8 +87,7 @@ def send_once(request_id, kind, period, write_mails):
     db.session.flush()
     ids = [m.id for m in messages]
     db.session.commit()
-    for mail_id in ids:
-        enqueue("workflows.mail_jobs.deliver_mail", mail_id, job_id=f"mail-{mail_id}")
+    deliver_later(ids)
     return ids
 
 

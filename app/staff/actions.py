@@ -21,14 +21,13 @@ from .. import deadlines
 from ..audit import record
 from ..extensions import db
 from ..lifecycle import TransitionError, begin_workflow, lock, transition
-from ..mail import queue_mail
+from ..mail import deliver_later, queue_mail
 from ..models import StaffUser, Step, utcnow
 from ..queue import enqueue, enqueue_step
 from . import bp
 from .forms import AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
 from .queue_query import NUMBER
 
-DELIVER_MAIL = "workflows.mail_jobs.deliver_mail"
 BUILD_PREVIEW = "workflows.preview.build_preview"
 
 
@@ -212,8 +211,7 @@ def action(request_id, action):
         db.session.rollback()
         raise
     db.session.commit()
-    for mail_id in outcome.mail_ids:
-        enqueue(DELIVER_MAIL, mail_id, job_id=f"mail-{mail_id}")
+    deliver_later(outcome.mail_ids)
     for step_id in outcome.step_ids:
         enqueue_step(step_id)
     for path, argument, job_id in outcome.jobs:
