@@ -36,9 +36,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, bench/ comes first on sys.path, and bench/queue.py would shadow the standard
-# library's queue module (which redis and RQ import): the project root replaces it.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask, redirect, request  # noqa: E402

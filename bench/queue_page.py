@@ -12,18 +12,15 @@ a support team's open work is bounded by its throughput, while the register grow
 year of history. So the numbers show whether history slows the console, which is what 100k
 requests means in practice; the "history" rows page through the 100k closed ones.
 
-    .venv/bin/python bench/queue.py
-    DATABASE_URL=postgresql://... .venv/bin/python bench/queue.py
+    .venv/bin/python bench/queue_page.py
+    DATABASE_URL=postgresql://... .venv/bin/python bench/queue_page.py
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-# This file is called queue.py: take its folder off the path, or `import queue` inside redis
-# and the standard library would find this script instead of the stdlib module.
-HERE, ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import os  # noqa: E402
