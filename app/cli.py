@@ -16,6 +16,7 @@ from workflows.reconcile import reconcile
 from workflows.scan import check_datamap, scan
 from workflows.sla import sweep as sla_sweep
 from workflows.steps import resolve_manual_step
+from workflows.stores import warm_up
 
 from .audit import verify_all, verify_chain
 from .extensions import db
@@ -139,6 +140,7 @@ def stores_scan(email):
 def worker(burst):
     """An RQ worker with the scheduler on the portal's queue (retries with back-off need it)."""
     logging.basicConfig(level=logging.INFO)
+    warm_up()
     Worker([queue()], connection=redis_connection()).work(burst=burst, with_scheduler=True)
 
 
