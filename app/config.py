@@ -126,6 +126,8 @@ def from_env(env=None):
         # Proxy hops in front of the app whose X-Forwarded-For/-Proto to believe (0: none).
         # Behind nginx set 1, or every person shares the proxy's address and its rate limits.
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
+        # Bearer token for scraping /metrics from another host; unset: loopback only.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         # OpenDSR signing: key and X.509 certificate files. Outside production a self-signed
         # pair is generated at these default paths (app/api/signing.py); production refuses.
         "OPENDSR_SIGNING_KEY": env.get("OPENDSR_SIGNING_KEY")

@@ -6,7 +6,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, i18n, security, staff
+from . import cli, errors, i18n, metrics, security, staff
 from .config import ROOT, from_env
 from .deadlines import local_date
 from .extensions import csrf, db, migrate
@@ -75,6 +75,7 @@ def create_app(config=None):
 
     app.add_template_filter(format_local_date, "local_date")
     app.add_url_rule("/healthz", "healthz", healthz)
+    metrics.init_app(app)
     return app
 
 
