@@ -2,11 +2,13 @@
 watches progress, and downloads the archive."""
 import io
 import json
+from pathlib import Path
 
 import pytest
 import pyzipper
 from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, screenshot, sync_playwright
 from helpers import links_in, run_worker
+from test_staff_access import PASSWORD, create_staff
 from test_workflows import cli
 
 from app.extensions import db
@@ -123,3 +125,54 @@ def test_public_pages_are_usable_without_sight_or_colour(browser_app):
     # Keyboard users reach the form in reading order: skip link first, then the header.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+def test_staff_member_approves_a_deletion_and_the_person_gets_the_certificate(browser_app):
+    app, server, browser, sink = browser_app
+    create_staff(app, "dpo@craftos.net", role="admin")
+    person = browser.new_context(locale="en-GB").new_page()
+    person.goto(server.url + "/requests/new")
+    person.get_by_label("Deletion — erase the data you hold about me").check()
+    person.get_by_label("Your email address").fill("alice@example.com")
+    person.get_by_label("Your name").fill("Alice Example")
+    person.get_by_label("Where do you live?").select_option("eu")
+    person.get_by_label("I understand that deletion is permanent and cannot be undone").check()
+    person.get_by_role("button", name="Send request").click()
+    run_worker()
+    person.goto(newest_link(sink, "/verify/"))
+    person.get_by_role("button", name="Yes, this is my request").click()
+    assert "Confirmed" in person.locator("main").inner_text()  # deletion waits for a person
+
+    staff = browser.new_context(locale="en-GB").new_page()
+    staff.goto(server.url + "/staff/")
+    assert "/staff/login" in staff.url  # deny by default
+    staff.get_by_label("Email").fill("dpo@craftos.net")
+    staff.get_by_label("Password").fill(PASSWORD)
+    staff.get_by_role("button", name="Log in").click()
+    screenshot(staff, "10-staff-queue")
+    with app.app_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+    staff.get_by_role("link", name=data_request.reference).click()
+    staff.get_by_role("button", name="Scan the stores (preview)").click()
+    run_worker()  # the preview is a job: pages never query the company's stores
+    staff.reload()
+    assert "billing" in staff.locator("main").inner_text()
+    screenshot(staff, "11-staff-request-preview")
+    staff.get_by_role("button", name="Approve and start").click()
+    run_worker()
+    staff.reload()
+    screenshot(staff, "12-staff-manual-step")
+    staff.get_by_label("What was done").fill("Processor confirmed erasure by ticket #4411")
+    staff.get_by_role("button", name="Mark payment_processor done").click()
+    run_worker()
+    staff.reload()
+    assert "completed" in staff.locator("main").inner_text()
+
+    erased = next(m for m in reversed(sink.messages) if "erased" in m["Subject"])
+    assert "Tax law" in erased.get_body(preferencelist=("plain",)).get_content()
+    person.goto(newest_link(sink, "/download/"))
+    screenshot(person, "13-certificate-download")
+    with person.expect_download() as info:
+        person.get_by_role("button", name="Download").click()
+    assert info.value.suggested_filename == f"deletion-certificate-{data_request.reference}.pdf"
+    assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
