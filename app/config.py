@@ -71,6 +71,12 @@ def from_env(env=None):
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "STORES_CONFIG": env.get("STORES_CONFIG") or str(instance_dir / "demo" / "stores.toml"),
         "ARCHIVE_DIR": env.get("ARCHIVE_DIR") or str(instance_dir / "archives"),
+        # Shared storage for staged parts and archives: unset = ARCHIVE_DIR on this machine;
+        # s3://bucket/prefix (S3_ENDPOINT_URL for MinIO etc.) when workers run on several.
+        "STORAGE_URL": env.get("STORAGE_URL") or None,
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        # This machine's scratch folder; unset = ARCHIVE_DIR (no copies with local storage).
+        "WORK_DIR": env.get("WORK_DIR") or None,
         "BASE_URL": base_url,
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,
         "MAIL_PORT": _int(env, "MAIL_PORT", 25),

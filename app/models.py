@@ -274,7 +274,7 @@ class Delivery(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     request_id = db.Column(db.Integer, db.ForeignKey("data_requests.id"), nullable=False)
     kind = db.Column(db.String(16), nullable=False)
-    path = db.Column(db.String(500), nullable=False)
+    path = db.Column(db.String(500), nullable=False)  # its key in app.storage
     bytes = db.Column(db.BigInteger, nullable=False)
     sha256 = db.Column(db.String(64), nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

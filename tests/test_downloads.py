@@ -6,6 +6,7 @@ from helpers import csrf_token
 from app.audit import record
 from app.extensions import db
 from app.models import AuditEvent, DataRequest, Delivery, utcnow
+from app.storage import storage
 from app.tokens import make_link_token
 
 
@@ -21,7 +22,9 @@ def completed_with_archive(app, tmp_path, max_downloads=2, expires_in=timedelta(
         db.session.add(data_request)
         db.session.flush()
         record(data_request, "system", "completed")
-        db.session.add(Delivery(request_id=data_request.id, kind="archive", path=str(path),
+        key = f"{data_request.reference}/dsr.zip"
+        storage().put_file(path, key)
+        db.session.add(Delivery(request_id=data_request.id, kind="archive", path=key,
                                 bytes=22, sha256="0" * 64, expires_at=now + expires_in,
                                 downloads=0, max_downloads=max_downloads))
         db.session.commit()
@@ -72,9 +75,10 @@ def test_expired_downloads_are_deleted_by_the_housekeeping_command(app, tmp_path
     completed_with_archive(app, tmp_path, expires_in=timedelta(seconds=-1))
     result = app.test_cli_runner().invoke(args=["requests", "expire"])
     assert "1 download(s) past their window deleted" in result.output
-    assert not (tmp_path / "dsr.zip").exists()
     with app.app_context():
-        assert db.session.execute(db.select(Delivery.deleted_at)).scalar_one() is not None
+        delivery = db.session.execute(db.select(Delivery)).scalar_one()
+        assert delivery.deleted_at is not None
+        assert not storage().local_path(delivery.path).exists()
 
 
 def test_passphrase_is_shown_once_on_a_post_and_never_on_a_get(client, app, tmp_path):

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.lifecycle import begin_workflow, lock
 from app.models import AuditEvent, DataRequest, Delivery, LinkNonce, MailMessage, Step
 from app.queue import enqueue_step
+from app.storage import storage
 from scripts import devredis
 from workflows.reconcile import reconcile
 from workflows.steps import resolve_manual_step
@@ -304,8 +305,9 @@ def test_worker_killed_at_random_points_every_workflow_completes_once(crash_app)
                 Delivery.request_id == data_request.id)).scalars().all()
             expected = "certificate" if data_request.request_type == "deletion" else "archive"
             assert deliveries == [expected], (data_request.request_type, deliveries)
-            assert os.path.exists(db.session.execute(db.select(Delivery.path).where(
-                Delivery.request_id == data_request.id)).scalar_one())
+            key = db.session.execute(db.select(Delivery.path).where(
+                Delivery.request_id == data_request.id)).scalar_one()
+            assert storage().local_path(key).exists()
             actions = db.session.execute(db.select(AuditEvent.action).where(
                 AuditEvent.request_id == data_request.id)).scalars().all()
             for once in ("submitted", "verified", "started", "completed"):

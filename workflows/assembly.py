@@ -19,19 +19,34 @@ from app.extensions import db
 from app.lifecycle import lock, transition
 from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
+from app.storage import storage, work_dir
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.datamap import load_datamap
 from workflows.reports import TRANSFER_TO_JAPAN, deletion_certificate
 from workflows.stores import make_store
 
-from .store_work import staging_dir
+from .store_work import staging_dir, staging_key
 
 
 def output_dir(data_request):
-    folder = Path(current_app.config["ARCHIVE_DIR"]) / data_request.reference
+    """Where this machine writes the request's files before handing them to storage."""
+    folder = work_dir() / data_request.reference
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def publish(path, data_request):
+    """Put a finished file in storage; returns its key. Local storage: it is already there."""
+    key = f"{data_request.reference}/{path.name}"
+    storage().put_file(path, key)
+    return key
+
+
+def drop_local(path, key):
+    """Remove this machine's copy once storage holds the file (unless it is storage's own)."""
+    if storage().local_path(key) != path.resolve():
+        path.unlink(missing_ok=True)
 
 
 def store_steps(data_request):
@@ -65,7 +80,7 @@ def new_passphrase():
     return "-".join(body[i:i + 5] for i in range(0, 25, 5))
 
 
-def save_delivery(data_request, kind, path, size, sha256, passphrase=None):
+def save_delivery(data_request, kind, key, size, sha256, passphrase=None):
     config = current_app.config
     delivery = db.session.execute(
         db.select(Delivery).where(Delivery.request_id == data_request.id, Delivery.kind == kind)
@@ -74,7 +89,7 @@ def save_delivery(data_request, kind, path, size, sha256, passphrase=None):
         delivery = Delivery(request_id=data_request.id, kind=kind, downloads=0,
                             max_downloads=config["MAX_DOWNLOADS"])
         db.session.add(delivery)
-    delivery.path, delivery.bytes, delivery.sha256 = str(path), size, sha256
+    delivery.path, delivery.bytes, delivery.sha256 = key, size, sha256
     delivery.passphrase = passphrase
     delivery.expires_at = utcnow() + timedelta(seconds=config["DOWNLOAD_TTL_SECONDS"])
     return delivery
@@ -95,12 +110,15 @@ def deliver_archive(step, data_request):
     """Access and export: one zip of every staged store, then the download link by email."""
     steps = store_steps(data_request)
     target = output_dir(data_request) / f"dsr-{data_request.reference}.zip"
+    # Every store's part, staged maybe by other workers on other machines, comes here first.
+    storage().get_tree(staging_key(data_request), staging_dir(data_request))
     # A retry makes a new passphrase and a new zip: the old one was never shown to anyone.
     passphrase = new_passphrase() if current_app.config["ARCHIVE_ENCRYPTION"] == "aes256" else None
     info = build_archive(staging_dir(data_request), target, reference=data_request.reference,
                          generated_at=utcnow(), statement=statement(data_request),
                          password=passphrase.encode() if passphrase else None)
-    save_delivery(data_request, "archive", info.path, info.bytes, info.sha256, passphrase)
+    key = publish(info.path, data_request)
+    save_delivery(data_request, "archive", key, info.bytes, info.sha256, passphrase)
     records = sum(s.records for s in steps)
     files = sum(s.files for s in steps)
     _, mail_id = complete(
@@ -112,7 +130,9 @@ def deliver_archive(step, data_request):
     db.session.commit()
     deliver_later([mail_id])
     # Only once the zip is safely recorded: a retry before this point still finds the staging.
+    storage().delete(staging_key(data_request))
     shutil.rmtree(staging_dir(data_request), ignore_errors=True)
+    drop_local(info.path, key)
 
 
 def certificate_facts(data_request, steps, completed_at):
@@ -153,7 +173,8 @@ def deliver_certificate(step, data_request):
     facts = certificate_facts(data_request, steps, utcnow())
     path = output_dir(data_request) / f"deletion-certificate-{data_request.reference}.pdf"
     sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
-    save_delivery(data_request, "certificate", path, size, sha256)
+    key = publish(path, data_request)
+    save_delivery(data_request, "certificate", key, size, sha256)
     erased = sum(o["count"] for s in facts["stores"] for o in s["outcomes"]
                  if o["action"] != "retained")
     kept = [(s["store"], o) for s in facts["stores"] for o in s["outcomes"]
@@ -166,6 +187,7 @@ def deliver_certificate(step, data_request):
     minimise(data_request)
     db.session.commit()
     deliver_later([mail_id])
+    drop_local(path, key)
 
 
 def minimise(data_request):

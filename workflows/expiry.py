@@ -4,7 +4,6 @@ The request row and its audit trail stay (accountability: that a request arrived
 the email, name, details, proposed corrections, pending links and unsent mail go.
 """
 from datetime import timedelta
-from pathlib import Path
 
 from flask import current_app
 
@@ -12,6 +11,7 @@ from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition
 from app.models import DataRequest, Delivery, LinkNonce, MailMessage, utcnow
+from app.storage import storage
 
 from .context import job
 
@@ -72,7 +72,7 @@ def purge_expired_deliveries(now=None):
     for delivery_id in ids:
         delivery = db.session.get(Delivery, delivery_id)
         data_request = lock(delivery.request_id)
-        Path(delivery.path).unlink(missing_ok=True)
+        storage().delete(delivery.path)
         delivery.deleted_at = now
         record(data_request, "system", "delivery_deleted",
                reason=f"{delivery.kind} deleted when its download window closed")

@@ -178,6 +178,7 @@ def resolve_manual_step(step, actor, note, upload=None):
         item = FileItem(store=step.store, path=upload.name, size=upload.stat().st_size,
                         open=lambda: upload.open("rb"))
         staged = stage_store(store_work.staging_dir(data_request), step.store, [item])
+        store_work.publish_staged(data_request, step.store)
         step.files, step.bytes = staged.files, staged.bytes
     step.result = {**(step.result or {}), "resolved_by": actor, "note": note}
     finish(step)

@@ -1,15 +1,26 @@
 """What a store step does for each request type. Each returns True when staff must finish it."""
-from pathlib import Path
 
-from flask import current_app
 
 from app.extensions import db
-from workflows.archive_staging import stage_store
+from app.storage import storage, work_dir
+from workflows.archive_staging import safe_segment, stage_store
 from workflows.stores import StoreError
 
 
 def staging_dir(data_request):
-    return Path(current_app.config["ARCHIVE_DIR"]) / "staging" / data_request.reference
+    """This machine's staging folder for the request (the shared one with local storage)."""
+    return work_dir() / "staging" / data_request.reference
+
+
+def staging_key(data_request):
+    return f"staging/{data_request.reference}"
+
+
+def publish_staged(data_request, store_name):
+    """Hand one store's staged part to the shared storage, where the assembler finds it."""
+    segment = safe_segment(store_name)
+    storage().put_tree(staging_dir(data_request) / segment,
+                       f"{staging_key(data_request)}/{segment}")
 
 
 def task_info(task):
@@ -19,6 +30,7 @@ def task_info(task):
 def stage(step, data_request, store, identities):
     """Access and export: stream the store's records and files into the staging folder."""
     staged = stage_store(staging_dir(data_request), store.name, store.find(identities))
+    publish_staged(data_request, store.name)
     step.records, step.files, step.bytes = sum(staged.records.values()), staged.files, staged.bytes
     step.result = {"records": dict(staged.records)}
     if staged.tasks:

@@ -2,19 +2,21 @@
 
 Counting on GET would let a mail scanner that prefetches links use up the person's downloads.
 """
-from flask import abort, current_app, render_template, send_file
+from flask import Response, abort, current_app, render_template, send_file
 
 from ..audit import record
 from ..extensions import db
 from ..lifecycle import lock
 from ..models import DataRequest, Delivery, utcnow
 from ..ratelimit import hit
+from ..storage import storage
 from ..tokens import LinkError, read_link_token
 from . import bp
 from .forms import DownloadForm
 
 FILENAMES = {"archive": "dsr-{reference}.zip",
              "certificate": "deletion-certificate-{reference}.pdf"}
+CHUNK = 1 << 20
 MIMETYPES = {"archive": "application/zip", "certificate": "application/pdf"}
 
 
@@ -75,6 +77,19 @@ def download(token):
     record(data_request, "subject", "downloaded",
            reason=f"{delivery.kind} download {delivery.downloads} of {delivery.max_downloads}")
     db.session.commit()
-    return send_file(delivery.path, mimetype=MIMETYPES[delivery.kind], as_attachment=True,
-                     download_name=FILENAMES[delivery.kind].format(reference=reference),
-                     max_age=0)
+    return send_delivery(delivery, FILENAMES[delivery.kind].format(reference=reference))
+
+
+def send_delivery(delivery, filename):
+    """The file from wherever storage keeps it: sent from disk, or streamed from the bucket."""
+    files = storage()
+    local = files.local_path(delivery.path)
+    if local is not None:
+        return send_file(local, mimetype=MIMETYPES[delivery.kind], as_attachment=True,
+                         download_name=filename, max_age=0)
+    stream = files.open(delivery.path)
+    chunks = iter(lambda: stream.read(CHUNK), b"")
+    response = Response(chunks, mimetype=MIMETYPES[delivery.kind])
+    response.headers["Content-Length"] = str(delivery.bytes)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

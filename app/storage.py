@@ -1,0 +1,173 @@
+"""Where staged store output, archives and certificates live: one interface, two places.
+
+- a local folder (the default, ARCHIVE_DIR): everything on one machine, no copying at all;
+- an S3-compatible bucket (STORAGE_URL=s3://bucket/prefix, S3_ENDPOINT_URL for MinIO and the
+  like): workers on several machines stage each store's part in their own WORK_DIR, upload it,
+  and whichever worker assembles downloads the parts, builds the archive and uploads it.
+
+Keys are "/"-separated paths: staging/<reference>/<store>/..., <reference>/<file>.
+"""
+import abc
+import os
+import shutil
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+from flask import current_app
+
+# Written last by staging: a store folder without it is incomplete and ignored on download.
+SUMMARY = "staged.json"
+
+
+class Storage(abc.ABC):
+    """A tree of files addressed by keys."""
+
+    @abc.abstractmethod
+    def put_tree(self, local: Path, key: str) -> None:
+        """Replace everything under `key` with the folder `local` (its summary file last)."""
+
+    @abc.abstractmethod
+    def get_tree(self, key: str, local: Path) -> None:
+        """Copy everything under `key` into the folder `local`."""
+
+    @abc.abstractmethod
+    def put_file(self, local: Path, key: str) -> None:
+        """Store one finished file (an archive, a certificate) under `key`."""
+
+    @abc.abstractmethod
+    def open(self, key: str):
+        """A binary stream of the file at `key` (FileNotFoundError when it is not there)."""
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the file or the whole tree at `key`; nothing there is fine."""
+
+    def local_path(self, key: str) -> Path | None:
+        """The file on this machine's disk, when there is one (lets Flask send it directly)."""
+        return None
+
+
+def _safe_key(key: str) -> str:
+    parts = PurePosixPath(key).parts
+    if not parts or key.startswith("/") or ".." in parts:
+        raise ValueError(f"not a storage key: {key!r}")
+    return "/".join(parts)
+
+
+class LocalStorage(Storage):
+    """A folder. Work happens in it directly, so putting and getting the same path is free."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+
+    def path(self, key: str) -> Path:
+        return self.root / _safe_key(key)
+
+    def put_tree(self, local, key):
+        target = self.path(key)
+        if Path(local).resolve() == target:
+            return
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(local, target)
+
+    def get_tree(self, key, local):
+        source = self.path(key)
+        if Path(local).resolve() == source or not source.exists():
+            return
+        shutil.copytree(source, local, dirs_exist_ok=True)
+
+    def put_file(self, local, key):
+        target = self.path(key)
+        if Path(local).resolve() == target:
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, target.with_name(target.name + ".part"))
+        os.replace(target.with_name(target.name + ".part"), target)
+
+    def open(self, key):
+        return self.path(key).open("rb")
+
+    def delete(self, key):
+        target = self.path(key)
+        if target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
+
+    def local_path(self, key):
+        return self.path(key)
+
+
+class S3Storage(Storage):
+    """An S3-compatible bucket through boto3 (multipart uploads, streamed downloads)."""
+
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None):
+        import boto3  # only deployments that use a bucket need it loaded
+
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+
+    def _key(self, key: str) -> str:
+        key = _safe_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _keys_under(self, key: str):
+        prefix = self._key(key) + "/"
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"], item["Key"][len(prefix):]
+
+    def put_tree(self, local, key):
+        self.delete(key)
+        files = sorted(p for p in Path(local).rglob("*") if p.is_file())
+        # The summary goes last: a reader never sees a store part without all its files.
+        for path in sorted(files, key=lambda p: p.name == SUMMARY):
+            rel = path.relative_to(local).as_posix()
+            self.client.upload_file(str(path), self.bucket, self._key(f"{key}/{rel}"))
+
+    def get_tree(self, key, local):
+        for full, rel in self._keys_under(key):
+            target = Path(local) / _safe_key(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.client.download_file(self.bucket, full, str(target))
+
+    def put_file(self, local, key):
+        self.client.upload_file(str(local), self.bucket, self._key(key))
+
+    def open(self, key):
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except self.client.exceptions.NoSuchKey as exc:
+            raise FileNotFoundError(key) from exc
+
+    def delete(self, key):
+        doomed = [{"Key": full} for full, _ in self._keys_under(key)] + [{"Key": self._key(key)}]
+        for start in range(0, len(doomed), 1000):  # the API's limit per call
+            self.client.delete_objects(Bucket=self.bucket,
+                                       Delete={"Objects": doomed[start:start + 1000]})
+
+
+def storage(app=None):
+    """The configured storage, built once per app."""
+    app = app or current_app
+    existing = app.extensions.get("dsr_storage")
+    if existing is None:
+        url = urlparse(app.config["STORAGE_URL"] or "")
+        if url.scheme == "s3":
+            existing = S3Storage(url.netloc, url.path, app.config["S3_ENDPOINT_URL"])
+        elif url.scheme in ("", "file"):
+            existing = LocalStorage(url.path or app.config["ARCHIVE_DIR"])
+        else:
+            raise RuntimeError(f"STORAGE_URL must be s3://bucket/prefix or a folder, not {url!r}")
+        app.extensions["dsr_storage"] = existing
+    return existing
+
+
+def work_dir(app=None):
+    """This machine's scratch folder (the storage folder itself when storage is local)."""
+    app = app or current_app
+    folder = Path(app.config["WORK_DIR"] or app.config["ARCHIVE_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
