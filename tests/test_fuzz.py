@@ -19,6 +19,7 @@ from test_links import verify_path
 from app.audit import record
 from app.extensions import db
 from app.models import REGIONS, REQUEST_TYPES, DataRequest, Delivery, utcnow
+from app.storage import storage
 from app.tokens import SALTS, make_link_token
 
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True,
@@ -164,7 +165,9 @@ def with_delivery(app, tmp_path, email):
         db.session.add(data_request)
         db.session.flush()
         record(data_request, "system", "completed")
-        db.session.add(Delivery(request_id=data_request.id, kind="archive", path=str(path),
+        key = f"{data_request.reference}/dsr.zip"
+        storage().put_file(path, key)
+        db.session.add(Delivery(request_id=data_request.id, kind="archive", path=key,
                                 bytes=22, sha256="0" * 64, expires_at=now + timedelta(days=7),
                                 downloads=0, max_downloads=1))
         db.session.commit()
