@@ -298,8 +298,10 @@ def test_worker_killed_at_random_points_every_workflow_completes_once(crash_app)
 
     with app.app_context():
         requests = db.session.execute(db.select(DataRequest)).scalars().all()
+        steps = [(s.request_id, s.phase, s.store, s.state, s.attempts, s.error) for s in
+                 db.session.execute(db.select(Step).where(Step.state != "done")).scalars()]
         assert {r.request_type: r.state for r in requests} == {
-            "access": "completed", "export": "completed", "deletion": "completed"}
+            "access": "completed", "export": "completed", "deletion": "completed"}, steps
         for data_request in requests:
             deliveries = db.session.execute(db.select(Delivery.kind).where(
                 Delivery.request_id == data_request.id)).scalars().all()

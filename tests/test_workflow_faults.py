@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -14,6 +15,7 @@ from test_workflows import cli, confirm, resolve_manual, the_request
 
 from app.extensions import db
 from app.models import Delivery, Step
+from app.queue import queue
 from scripts.devredis import free_port
 from workflows.reconcile import reconcile
 
@@ -141,3 +143,37 @@ retention = "3 years"
         assert (step.state, step.attempts) == ("done", 2)
     assert len(archives(app)) == 1
     assert "0 broken" in cli(app, "audit", "verify")
+
+
+def test_claimed_step_whose_retry_waits_on_a_dead_scheduler_is_revived(demo_app, monkeypatch):
+    # RQ retries a job abandoned by a killed worker by scheduling it; the scheduler lock the
+    # dead worker held lasts another minute, and the retry would find the step claimed anyway.
+    client = demo_app.test_client()
+    submit(client, email="alice@example.com")
+    confirm(client, demo_app)
+    with demo_app.app_context():
+        step = db.session.execute(db.select(Step).where(Step.phase == "discover")).scalar_one()
+        step.state, step.attempts = "running", 1  # claimed by the worker that died
+        db.session.commit()
+        queue().enqueue_at(datetime.now(UTC) + timedelta(hours=1), "workflows.steps.run_step",
+                           step.id, job_id=f"step-{step.id}")
+        assert reconcile() >= 1
+        assert db.session.get(Step, step.id).state == "pending"
+    run_worker()
+    with demo_app.app_context():
+        assert db.session.get(Step, step.id).state == "done"
+
+
+def test_pending_step_whose_retry_is_long_overdue_is_revived(demo_app):
+    client = demo_app.test_client()
+    submit(client, email="alice@example.com")
+    confirm(client, demo_app)
+    with demo_app.app_context():
+        step_id = db.session.execute(
+            db.select(Step.id).where(Step.phase == "discover")).scalar_one()
+        queue().enqueue_at(datetime.now(UTC) - timedelta(minutes=10), "workflows.steps.run_step",
+                           step_id, job_id=f"step-{step_id}")  # due long ago, never moved
+        assert reconcile() >= 1
+    run_worker()
+    with demo_app.app_context():
+        assert db.session.get(Step, step_id).state == "done"

@@ -11,13 +11,14 @@ from datetime import UTC, timedelta
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
 from app.api.opendsr import enqueue_callback
 from app.extensions import db
 from app.lifecycle import lock, transition
 from app.mail import DELIVER_MAIL, mail_job_id
 from app.models import DataRequest, Step, utcnow
-from app.queue import enqueue, enqueue_step, redis_connection
+from app.queue import enqueue, enqueue_step, queue, redis_connection
 
 from .callbacks import callbacks_to_revive
 from .context import job
@@ -25,7 +26,7 @@ from .mail_jobs import stale_mail_ids
 from .steps import schedule_assembly
 
 log = logging.getLogger(__name__)
-WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 
 
 def stale_after():
@@ -33,18 +34,29 @@ def stale_after():
     return timedelta(seconds=current_app.config["STALE_JOB_SECONDS"])
 
 
-def job_is_alive(job_id):
+def job_is_alive(job_id, running=False):
+    """Whether RQ will still run (or is running) this job. With `running`, the work is claimed
+    already, so only a started job with a fresh heartbeat counts: a retry RQ scheduled for it
+    would find the row claimed and do nothing."""
     try:
         rq_job = Job.fetch(job_id, connection=redis_connection())
         status = rq_job.get_status(refresh=True)
     except NoSuchJobError:
         return False
-    if status in WAITING:
-        return True
     if status == JobStatus.STARTED:
         beat = rq_job.last_heartbeat
         return beat is not None and utcnow() - beat.replace(tzinfo=UTC) < stale_after()
-    return False
+    if running:
+        return False
+    if status == JobStatus.SCHEDULED:
+        # A retry past its time that no scheduler has moved is lost too: the worker holding
+        # RQ's scheduler lock may have died, and the lock outlives it by a minute.
+        try:
+            due = ScheduledJobRegistry(queue=queue()).get_scheduled_time(rq_job)
+        except NoSuchJobError:
+            return False
+        return utcnow() - due < stale_after()
+    return status in WAITING
 
 
 def ensure_enqueued(func_path, arg, job_id):
@@ -64,7 +76,7 @@ def open_steps():
 
 def revive_step(step):
     """Re-enqueue a step whose job is gone; a step that keeps killing workers stops here."""
-    if job_is_alive(f"step-{step.id}"):
+    if job_is_alive(f"step-{step.id}", running=step.state == "running"):
         return False
     if step.state == "running":
         if step.attempts >= current_app.config["STEP_MAX_ATTEMPTS"]:
