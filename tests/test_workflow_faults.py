@@ -177,3 +177,18 @@ def test_pending_step_whose_retry_is_long_overdue_is_revived(demo_app):
     run_worker()
     with demo_app.app_context():
         assert db.session.get(Step, step_id).state == "done"
+
+
+def test_step_whose_job_says_queued_but_left_the_queue_is_revived(demo_app, redis_client):
+    # A worker pops the job id off the queue and dies before marking it started.
+    client = demo_app.test_client()
+    submit(client, email="alice@example.com")
+    confirm(client, demo_app)
+    with demo_app.app_context():
+        step_id = db.session.execute(
+            db.select(Step.id).where(Step.phase == "discover")).scalar_one()
+        assert redis_client.lrem(queue().key, 0, f"step-{step_id}") == 1
+        assert reconcile() >= 1
+    run_worker()
+    with demo_app.app_context():
+        assert db.session.get(Step, step_id).state == "done"

@@ -26,7 +26,6 @@ from .mail_jobs import stale_mail_ids
 from .steps import schedule_assembly
 
 log = logging.getLogger(__name__)
-WAITING = {JobStatus.QUEUED, JobStatus.DEFERRED}
 
 
 def stale_after():
@@ -56,7 +55,11 @@ def job_is_alive(job_id, running=False):
         except NoSuchJobError:
             return False
         return utcnow() - due < stale_after()
-    return status in WAITING
+    if status == JobStatus.QUEUED:
+        # Popped by a worker that died before marking it started, a job still says "queued"
+        # but sits in RQ's intermediate list, which RQ sweeps only much later.
+        return queue().get_job_position(rq_job) is not None
+    return status == JobStatus.DEFERRED
 
 
 def ensure_enqueued(func_path, arg, job_id):
