@@ -222,18 +222,10 @@ def test_concurrent_submissions_make_one_request_and_one_email_each(
 # --- workers killed at random points ------------------------------------------------------
 
 @pytest.fixture
-def crash_app(make_app, smtp_server, monkeypatch, tmp_path_factory):
-    """The CraftOS demo, mail to real SMTP, and a short heartbeat limit for killed jobs."""
-    from workflows.demo import seed
-
-    stores = seed(tmp_path_factory.mktemp("demo") / "demo", size=1)
-    controller, _ = smtp_server
-    monkeypatch.setenv("STORES_CONFIG", str(stores))
-    monkeypatch.setenv("MAIL_SERVER", controller.hostname)
-    monkeypatch.setenv("MAIL_PORT", str(controller.port))
-    monkeypatch.setenv("STEP_RETRY_INTERVALS", "1")
+def crash_app(monkeypatch, request):
+    """The demo app, with a short heartbeat limit so killed jobs count as lost quickly."""
     monkeypatch.setenv("STALE_JOB_SECONDS", "2")
-    return make_app()
+    return request.getfixturevalue("demo_app")
 
 
 def open_verified(app, client, email, request_type):

@@ -90,16 +90,6 @@ class StagedStore:
     tasks: tuple[ManualTask, ...] = ()
 
 
-@dataclasses.dataclass(frozen=True)
-class ArchiveInfo:
-    """The finished archive: where it is, its size and sha256, and its manifest."""
-
-    path: Path
-    bytes: int
-    sha256: str
-    manifest: dict
-
-
 # --- values --------------------------------------------------------------------------------
 
 
