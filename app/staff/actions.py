@@ -20,8 +20,9 @@ from workflows.steps import resolve_manual_step
 from .. import deadlines
 from ..audit import record
 from ..extensions import db
+from ..intake import send
 from ..lifecycle import TransitionError, begin_workflow, lock, transition
-from ..mail import deliver_later, queue_mail
+from ..mail import deliver_later
 from ..models import StaffUser, Step, utcnow
 from ..queue import enqueue, enqueue_step
 from . import bp
@@ -53,12 +54,6 @@ def actor():
     return current_user.email
 
 
-def mail(data_request, kind, **context):
-    message = queue_mail(data_request, kind, **context)
-    db.session.flush()
-    return message.id
-
-
 def approve(data_request):
     step_id = begin_workflow(data_request, actor(), "approved")
     return Outcome("Approved: the workflow has started.", step_ids=[step_id])
@@ -73,7 +68,7 @@ def reject(data_request):
     reason = valid(ReasonForm()).reason.data
     transition(data_request, "rejected", actor(), reason=reason, action="rejected")
     authority, authority_url = complaint_route(data_request.regime)
-    mail_id = mail(data_request, "rejected", reason=reason, authority=authority,
+    mail_id = send(data_request, "rejected", reason=reason, authority=authority,
                    authority_url=authority_url)
     return Outcome("Rejected; the person has been emailed the reason.", mail_ids=[mail_id])
 
@@ -104,7 +99,7 @@ def extend(data_request):
     data_request.due_at = new_due
     record(data_request, actor(), "extended",
            reason=f"due {old_due.date().isoformat()} -> {new_due.date().isoformat()}: {reason}")
-    mail_id = mail(data_request, "extended", reason=reason, new_due=new_due, old_due=old_due)
+    mail_id = send(data_request, "extended", reason=reason, new_due=new_due, old_due=old_due)
     return Outcome("Extended; the person has been emailed the new date.", mail_ids=[mail_id])
 
 
@@ -130,7 +125,7 @@ def cancel(data_request):
     reason = valid(ReasonForm()).reason.data
     transition(data_request, "cancelled", actor(), reason=reason, action="cancelled")
     return Outcome("Cancelled; the person has been told.",
-                   mail_ids=[mail(data_request, "cancelled_by_staff", reason=reason)])
+                   mail_ids=[send(data_request, "cancelled_by_staff", reason=reason)])
 
 
 def retry(data_request):
