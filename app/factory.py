@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import cli, errors, i18n, metrics, security, staff
 from .config import ROOT, from_env
 from .deadlines import local_date
-from .extensions import csrf, db, migrate
+from .extensions import configure_sqlite, csrf, db, migrate
 from .queue import redis_connection
 
 # Paths that carry a signed token: replaced before any log line is written.
@@ -50,6 +50,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    configure_sqlite(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     # Before CSRF: the UTF-8 check must read the raw body before anything parses the form.
     security.init_app(app)

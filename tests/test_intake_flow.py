@@ -105,3 +105,29 @@ def test_known_and_unknown_addresses_get_the_identical_response(app):
     page_two = client.get("/requests/sent").get_data(as_text=True)
     strip = re.compile(r'value="[^"]+"')
     assert strip.sub("", page_one) == strip.sub("", page_two)
+
+
+def test_the_cached_blank_form_gives_every_visitor_their_own_working_token(app):
+    """The empty form is rendered once per language; each visit still gets its own token."""
+    first, second = app.test_client(), app.test_client()
+    token_1 = csrf_token(first, "/requests/new")
+    token_2 = csrf_token(second, "/requests/new")
+    assert token_1 != token_2
+    assert "\x00" not in first.get("/requests/new").get_data(as_text=True)  # no slot left over
+    # Each token works only with its own session: swapping them is refused.
+    assert submit(first, csrf_token=token_2).status_code == 400
+    assert submit(first, csrf_token=token_1).status_code == 303
+    assert submit(second, csrf_token=token_2, email="bob@example.com").status_code == 303
+    with app.app_context():
+        assert db.session.query(DataRequest).count() == 2
+
+
+def test_the_cached_blank_form_follows_the_visitors_language(app):
+    english = app.test_client().get("/requests/new", headers={"Accept-Language": "en"})
+    japanese = app.test_client().get("/requests/new", headers={"Accept-Language": "ja"})
+    english_again = app.test_client().get("/requests/new?lang=en")
+    assert 'lang="en"' in english.get_data(as_text=True)
+    assert 'lang="ja"' in japanese.get_data(as_text=True)
+    assert "Send request" in english.get_data(as_text=True)
+    assert "Send request" not in japanese.get_data(as_text=True)
+    assert english_again.get_data(as_text=True).count('name="csrf_token"') == 1

@@ -1,9 +1,11 @@
 """Public pages. They write the portal's own records and enqueue work; they never touch a store."""
 from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 
 from .. import deadlines
 from ..audit import record
 from ..extensions import db
+from ..i18n import current_language
 from ..intake import (
     confirm_identity,
     deliver_later,
@@ -32,11 +34,34 @@ def index():
     return render_template("portal/index.html")
 
 
+CSRF_SLOT = "\x00csrf\x00"
+
+
+def blank_form_page():
+    """The empty intake form, rendered once per language and then reused with a fresh token.
+
+    It is the busiest page and the same for everyone apart from the CSRF token: rendering its
+    fields through WTForms and Jinja cost most of the time of a GET. Only the bare URL (or a
+    language switch) is cached, so anything that would fill the form in renders normally; in
+    development templates are re-read, so nothing is cached.
+    """
+    token = generate_csrf()
+    cache = current_app.extensions.setdefault("dsr_blank_forms", {})
+    cacheable = not current_app.debug and set(request.args) <= {"lang"}
+    page = cache.get(current_language()) if cacheable else None
+    if page is None:
+        html = render_template("portal/new.html", form=IntakeForm())
+        if not cacheable or html.count(token) != 1:
+            return html
+        page = cache[current_language()] = html.replace(token, CSRF_SLOT)
+    return page.replace(CSRF_SLOT, token)
+
+
 @bp.route("/requests/new", methods=["GET", "POST"])
 def new_request():
-    form = IntakeForm()
     if request.method == "GET":
-        return render_template("portal/new.html", form=form)
+        return blank_form_page()
+    form = IntakeForm()
     hit("intake")
     if not form.validate():
         return render_template("portal/new.html", form=form), 400
