@@ -11,7 +11,11 @@ Two servers, each started by the bench on 127.0.0.1 with the same gunicorn setti
   on and the intake rate limiter on (RATE_INTAKE set very high: the counter still runs in
   Redis on every POST, but never refuses, so the bench measures the app and not the limit);
 - ``bare``: a tiny Flask app defined here that serves a form with a hidden field and answers
-  its POST with a 303 after parsing the form: the floor cost of Flask + gunicorn + HTTP.
+  its POST with a 303 after parsing the form: the floor cost of Flask + gunicorn + HTTP;
+- ``bare+io``: the same tiny app, whose POST also does the durable work any intake must do
+  (one INSERT committed to SQLite in WAL mode with synchronous=FULL, as the portal's own
+  database is configured, and one push to Redis). It is context, not the target: it shows how
+  much of the gap to ``bare`` is the cost of not losing a request rather than the app's code.
 
 Each of ``--clients`` threads acts like a browser: its own keep-alive connection and cookie
 jar, GET /requests/new, pull csrf_token out of the HTML, POST the form, expect a 303 (the
@@ -59,6 +63,34 @@ def bare_submit():
     form = request.form
     if not form.get("email") or form.get("csrf_token") != "bare-token":
         return "bad form", 400
+    return redirect("/requests/sent", code=303)
+
+
+floor_app = Flask("floor")
+floor_app.add_url_rule("/requests/new", "form", bare_form, methods=["GET"])
+_floor_local = threading.local()
+
+
+@floor_app.post("/requests/new")
+def floor_submit():
+    import sqlite3
+
+    import redis
+
+    form = request.form
+    if not form.get("email") or form.get("csrf_token") != "bare-token":
+        return "bad form", 400
+    if not hasattr(_floor_local, "db"):
+        _floor_local.db = sqlite3.connect(os.environ["FLOOR_DB"], timeout=30)
+        _floor_local.db.execute("PRAGMA journal_mode = WAL")
+        _floor_local.db.execute("PRAGMA synchronous = FULL")
+        _floor_local.db.execute("CREATE TABLE IF NOT EXISTS submissions "
+                                "(id INTEGER PRIMARY KEY, email TEXT, name TEXT)")
+        _floor_local.redis = redis.Redis.from_url(os.environ["REDIS_URL"])
+    with _floor_local.db:
+        _floor_local.db.execute("INSERT INTO submissions (email, name) VALUES (?, ?)",
+                                (form["email"], form.get("name")))
+    _floor_local.redis.lpush("floor:submissions", form["email"])
     return redirect("/requests/sent", code=303)
 
 
@@ -253,8 +285,8 @@ def measure_portal(args, tmp: Path, redis_url: str) -> dict:
     return result
 
 
-def measure_bare(args) -> dict:
-    process, port = start_gunicorn("bench.intake:bare_app", dict(os.environ), ROOT)
+def measure_bare(args, target="bench.intake:bare_app", extra_env=None) -> dict:
+    process, port = start_gunicorn(target, {**os.environ, **(extra_env or {})}, ROOT)
     try:
         load(port, min(args.clients, 10), 50, 30)
         return load(port, args.clients, args.submissions, args.max_seconds)
@@ -280,6 +312,8 @@ def main() -> None:
         redis_process, redis_url = devredis.start(Path(tmp) / "redis", persist=False)
         try:
             portal = measure_portal(args, Path(tmp), redis_url)
+            floor = measure_bare(args, "bench.intake:floor_app",
+                                 {"FLOOR_DB": str(Path(tmp) / "floor.db"), "REDIS_URL": redis_url})
         finally:
             redis_process.terminate()
             redis_process.wait(timeout=10)
@@ -289,7 +323,7 @@ def main() -> None:
     print()
     print(f"{'server':<8} {'subm.':>6} {'seconds':>8} {'subm./s':>8} {'5xx':>5} "
           f"{'conn err':>8}  statuses")
-    for label, r in (("portal", portal), ("bare", bare)):
+    for label, r in (("portal", portal), ("bare", bare), ("bare+io", floor)):
         codes = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
         print(f"{label:<8} {r['accepted']:>6} {r['seconds']:>8.1f} {r['per_second']:>8.1f} "
               f"{r['server_errors']:>5} {r['connection_errors']:>8}  {codes}")
@@ -302,6 +336,9 @@ def main() -> None:
     print(f"intake: {portal['per_second']:.1f} submissions/s vs bare Flask "
           f"{bare['per_second']:.1f}/s: ratio {ratio:.2f} (target >= 0.5); "
           f"5xx at {args.clients} clients: {portal['server_errors']} (target 0)")
+    print(f"context: bare Flask with the same durable writes (SQLite commit + Redis push) "
+          f"{floor['per_second']:.1f}/s; portal/bare+io ratio "
+          f"{portal['per_second'] / floor['per_second']:.2f}")
 
 
 if __name__ == "__main__":
