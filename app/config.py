@@ -66,6 +66,10 @@ def from_env(env=None):
         "ENV_NAME": env_name,
         "INSTANCE_DIR": str(instance_dir),
         "SECRET_KEY": _secret_key(env, instance_dir, env_name),
+        # Rotation: the old key(s), comma-separated, still verify links, sessions and email
+        # hashes made before the change; everything new is signed with SECRET_KEY.
+        "SECRET_KEY_FALLBACKS": [key.strip() for key in
+                                 env.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()],
         "SQLALCHEMY_DATABASE_URI": database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'dsr.db'}"),
         "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),

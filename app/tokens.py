@@ -34,8 +34,16 @@ class LinkPayload:
     kind: str | None = None
 
 
+def signing_keys(config):
+    """Every key that may have signed something still out there, the current one first."""
+    return [config["SECRET_KEY"], *config.get("SECRET_KEY_FALLBACKS", [])]
+
+
 def _serializer(purpose):
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALTS[purpose])
+    # itsdangerous signs with the last key and accepts any of them: links mailed before a
+    # rotation keep working until they expire.
+    keys = signing_keys(current_app.config)[::-1]
+    return URLSafeTimedSerializer(keys, salt=SALTS[purpose])
 
 
 def hash_nonce(nonce):

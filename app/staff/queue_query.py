@@ -119,7 +119,9 @@ def branches(filters, secret_key):
     email = text.lower()
     open_states = [s for s in (states or OPEN_STATES) if s in OPEN_STATES]
     found = [and_(DataRequest.state == s, DataRequest.email == email) for s in open_states]
-    hashed = DataRequest.email_hash == email_hash(email, secret_key)
+    # Hashes made before a key rotation were made with a fallback key.
+    keys = [secret_key] if isinstance(secret_key, str) else secret_key
+    hashed = DataRequest.email_hash.in_([email_hash(email, key) for key in keys])
     found += [hashed if c is None else and_(c, hashed) for c in by_state]
     return found
 

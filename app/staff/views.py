@@ -15,6 +15,7 @@ from ..models import (
     Step,
     utcnow,
 )
+from ..tokens import signing_keys
 from . import bp
 from .forms import ActionForm, AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
 from .queue_query import QueueFilters, queue_page
@@ -30,7 +31,7 @@ def staff_names():
 def queue():
     filters = QueueFilters.from_args(request.args)
     now = utcnow()
-    rows, next_cursor = queue_page(filters, current_user.id, now, current_app.config["SECRET_KEY"],
+    rows, next_cursor = queue_page(filters, current_user.id, now, signing_keys(current_app.config),
                                    current_app.config["STAFF_PAGE_SIZE"])
     badges = {row.id: sla_badge(row.state, row.due_at, row.closed_at, now, OPEN_STATES)
               for row in rows}
