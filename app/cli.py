@@ -11,7 +11,11 @@ from rq.cron import CronScheduler
 
 from workflows.datamap import load_datamap
 from workflows.demo import seed
-from workflows.expiry import expire_unverified, purge_expired_deliveries
+from workflows.expiry import (
+    expire_unverified,
+    minimise_closed_requests,
+    purge_expired_deliveries,
+)
 from workflows.reconcile import reconcile
 from workflows.scan import check_datamap, scan
 from workflows.sla import sweep as sla_sweep
@@ -50,9 +54,10 @@ def audit_verify(reference):
 
 @requests_cli.command("expire")
 def requests_expire():
-    """Expire unconfirmed requests and delete downloads whose window has closed."""
+    """Expire unconfirmed requests, delete downloads past their window, minimise old closed ones."""
     click.echo(f"{expire_unverified()} request(s) expired and purged")
     click.echo(f"{purge_expired_deliveries()} download(s) past their window deleted")
+    click.echo(f"{minimise_closed_requests()} closed request(s) past retention minimised")
 
 
 def find_request(reference):
@@ -152,6 +157,7 @@ def cron():
     scheduler.register(reconcile, queue_name=name, interval=60)
     scheduler.register(expire_unverified, queue_name=name, interval=3600)
     scheduler.register(purge_expired_deliveries, queue_name=name, interval=3600)
+    scheduler.register(minimise_closed_requests, queue_name=name, interval=3600)
     # Hourly: each reminder, escalation and digest is sent once however often this runs.
     scheduler.register(sla_sweep, queue_name=name, interval=3600)
     scheduler.start()

@@ -98,6 +98,9 @@ def from_env(env=None):
         "VERIFY_TTL_SECONDS": _int(env, "VERIFY_TTL_SECONDS", 24 * 3600),
         "STATUS_TTL_SECONDS": _int(env, "STATUS_TTL_SECONDS", 400 * 24 * 3600),
         "UNVERIFIED_EXPIRY_DAYS": _int(env, "UNVERIFIED_EXPIRY_DAYS", 7),
+        # Closed requests keep who asked for this long, then only a keyed hash of the email:
+        # 24 months is the CCPA's minimum for records of consumer requests (Regs. 7101).
+        "CLOSED_REQUEST_RETENTION_DAYS": _int(env, "CLOSED_REQUEST_RETENTION_DAYS", 730),
         "DOWNLOAD_TTL_SECONDS": _int(env, "DOWNLOAD_TTL_SECONDS", 7 * 24 * 3600),
         "MAX_DOWNLOADS": _int(env, "MAX_DOWNLOADS", 5),
         # "aes256": archives are AES-256 zips whose passphrase the download page shows once

@@ -1,7 +1,11 @@
-"""Unverified requests expire after UNVERIFIED_EXPIRY_DAYS and their personal data is purged.
+"""Storage limitation for the portal's own records.
 
-The request row and its audit trail stay (accountability: that a request arrived and lapsed);
-the email, name, details, proposed corrections, pending links and unsent mail go.
+Unverified requests expire after UNVERIFIED_EXPIRY_DAYS and their personal data is purged.
+Closed requests are minimised CLOSED_REQUEST_RETENTION_DAYS after they closed (deletions
+already are, at completion): the email becomes a keyed hash, so staff can still find the record
+when the person writes again, and the name, details, corrections and mail bodies go. In both
+cases the request row and its audit trail stay (accountability: that a request arrived, what
+was done and when).
 """
 from datetime import timedelta
 
@@ -10,7 +14,7 @@ from flask import current_app
 from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition
-from app.models import DataRequest, Delivery, LinkNonce, MailMessage, utcnow
+from app.models import CLOSED_STATES, DataRequest, Delivery, LinkNonce, MailMessage, utcnow
 from app.storage import storage
 
 from .context import job
@@ -22,6 +26,10 @@ def purge_personal_data(data_request):
     data_request.details = None
     data_request.corrections = None
     data_request.purged_at = utcnow()
+    forget_links_and_mail(data_request)
+
+
+def forget_links_and_mail(data_request):
     db.session.execute(db.delete(LinkNonce).where(LinkNonce.request_id == data_request.id))
     db.session.execute(
         db.update(MailMessage).where(MailMessage.request_id == data_request.id)
@@ -78,3 +86,35 @@ def purge_expired_deliveries(now=None):
                reason=f"{delivery.kind} deleted when its download window closed")
         db.session.commit()
     return len(ids)
+
+
+@job
+def minimise_closed_requests(now=None):
+    """Minimise every request closed longer than the retention setting; returns how many."""
+    from .assembly import minimise
+
+    now = now or utcnow()
+    days = current_app.config["CLOSED_REQUEST_RETENTION_DAYS"]
+    ids = db.session.execute(
+        db.select(DataRequest.id).where(DataRequest.state.in_(CLOSED_STATES),
+                                        DataRequest.purged_at.is_(None),
+                                        DataRequest.closed_at < now - timedelta(days=days))
+    ).scalars().all()
+    minimised = 0
+    for request_id in ids:
+        data_request = lock(request_id)
+        if data_request is None or data_request.purged_at is not None:
+            db.session.rollback()
+            continue
+        if data_request.email is not None:
+            minimise(data_request)  # keyed hash of the email, as for a completed deletion
+        else:
+            data_request.name = data_request.details = data_request.corrections = None
+            data_request.purged_at = utcnow()
+        forget_links_and_mail(data_request)
+        record(data_request, "system", "minimised",
+               reason=f"closed more than {days} days ago: personal data minimised "
+                      "(CLOSED_REQUEST_RETENTION_DAYS)")
+        db.session.commit()
+        minimised += 1
+    return minimised
