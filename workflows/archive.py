@@ -19,13 +19,20 @@ only burns CPU. Every member is streamed in 1 MiB chunks, so memory stays flat a
      "regime": "gdpr" | "uk" | "ccpa" | "us_state" | "appi" | "company",
      "generated_at": ISO 8601 str,
      "stores": [{"store", "kind", "purpose", "categories": [str], "recipients": [str],
-                 "retention", "source", "on_erase": {table: {"rule", "reason"}}}, ...]}
+                 "retention", "source", "on_erase": {table: {"rule", "reason"}}}, ...],
+     # export only: what it leaves out (``workflows.archive_scope.left_out_of_export``)
+     "not_portable": [{"store", "whole_store": bool, "tables": [str]}, ...]}
 
 ``manifest.json``::
 
     {"schema_version": 1, "reference", "generated_at",
      "stores": {store: {"records": {table: count}, "files": count}},
      "files": [{"path", "bytes", "sha256"}, ...]}   # every member but manifest.json
+
+An export's manifest also says what it is and what it leaves out (names only, no data)::
+
+    {..., "request_type": "export", "scope": EXPORT_SCOPE,
+     "not_portable": [{"store", "whole_store", "tables"}, ...]}
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from pathlib import Path
 import pyzipper
 
 from workflows.archive_index import render_index
+from workflows.archive_scope import EXPORT_SCOPE
 from workflows.archive_staging import (
     PREVIEW_ROWS,
     SCHEMA_VERSION,
@@ -206,12 +214,21 @@ def _generated(staging_dir: Path, statement: dict, reference: str, generated_at:
         generated_at=generated_at.isoformat(),
         request_type=str(statement.get("request_type", "access")),
         stores=[_index_store(staging_dir, s, facts.get(s["store"], {})) for s in summaries],
+        not_portable=statement.get("not_portable") or [],
     )
     pdf = io.BytesIO()
     art15_report(
         pdf, {**statement, "reference": reference, "generated_at": generated_at.isoformat()}
     )
     return summaries, index.encode("utf-8"), pdf.getvalue()
+
+
+def _export_fields(statement: dict) -> dict:
+    """Manifest keys of an Art. 20 export; none for access, whose manifest stays as it was."""
+    if statement.get("request_type") != "export":
+        return {}
+    return {"request_type": "export", "scope": EXPORT_SCOPE,
+            "not_portable": list(statement.get("not_portable") or [])}
 
 
 def build_archive(
@@ -237,8 +254,8 @@ def build_archive(
         with os.fdopen(fd, "wb") as raw:
             sink = _HashingSink(raw)
             try:
-                manifest = _write_zip(
-                    sink, staging_dir, summaries, index, pdf, reference, generated_at, password)
+                manifest = _write_zip(sink, staging_dir, summaries, index, pdf, reference,
+                                      generated_at, password, _export_fields(statement))
             finally:
                 sink.stop()
             raw.flush()
@@ -262,7 +279,7 @@ def _open_zip(sink, password: bytes | None):
 
 
 def _write_zip(sink, staging_dir, summaries, index, pdf, reference, generated_at,
-               password=None) -> dict:
+               password=None, export_fields=None) -> dict:
     with _open_zip(sink, password) as zf:
         writer = _Writer(zf, _zip_time(generated_at))
         writer.add_bytes("index.html", index)
@@ -288,6 +305,7 @@ def _write_zip(sink, staging_dir, summaries, index, pdf, reference, generated_at
                 for s in summaries
             },
             "files": writer.entries,
+            **(export_fields or {}),
         }
         data = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
         writer.add_bytes("manifest.json", data, listed=False)  # it cannot list its own hash

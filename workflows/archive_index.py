@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from urllib.parse import quote
 
 MAX_CELL = 200  # characters of one value shown in the preview; the files hold the rest
@@ -116,17 +117,59 @@ def _store(store: dict) -> str:
     return "<section>" + "".join(parts) + "</section>"
 
 
+_ACCESS_INTRO = (
+    "<p>This archive holds the personal data we found about you, store by store. "
+)
+_EXPORT_INTRO = (
+    "<p>This is an <strong>export under Article 20 GDPR</strong> (data portability): the "
+    "personal data you provided to us, including what we recorded from your use of the "
+    "service, in machine-readable form so that you can take it to another service. It leaves "
+    "out data we derived or created ourselves; an access request gives you a copy of "
+    "everything we hold, that data included. "
+)
+
+
+def _not_portable(entries: list[dict]) -> str:
+    if not entries:
+        return ""
+    items = []
+    for entry in entries:
+        what = (
+            "the whole store"
+            if entry["whole_store"]
+            else "table(s) " + ", ".join(_e(t) for t in entry["tables"])
+        )
+        items.append(f"<li>{_e(entry['store'])}: {what}</li>")
+    return (
+        '<section><h2 id="not-portable">Left out of this export</h2>'
+        "<p>These hold data we derived or created ourselves, not data you provided, so "
+        "Article 20 does not cover them. Ask for a copy of your data (an access request) to "
+        f"receive them.</p><ul>{''.join(items)}</ul></section>"
+    )
+
+
 def render_index(
-    *, company: str, reference: str, generated_at: str, request_type: str, stores: list[dict]
+    *,
+    company: str,
+    reference: str,
+    generated_at: str,
+    request_type: str,
+    stores: list[dict],
+    not_portable: Sequence[dict] = (),
 ) -> str:
     """The whole index.html.
 
     ``stores``: ``[{"store", "anchor", "facts": <statement store dict or {}>,
     "tables": [{"table", "rows", "columns", "json_href", "csv_href", "preview": [row]}],
     "files": [(href, name, bytes)], "tasks": [{"action", "instructions"}]}]``.
+    ``not_portable`` (export only): ``[{"store", "whole_store", "tables": [str]}]``, names
+    of what the export leaves out.
     """
-    kind = "copy of your data" if request_type != "export" else "export of your data"
+    export = request_type == "export"
+    kind = "export of your data" if export else "copy of your data"
     toc = "".join(f'<li><a href="#{_e(s["anchor"])}">{_e(s["store"])}</a></li>' for s in stores)
+    if export and not_portable:
+        toc += '<li><a href="#not-portable">Left out of this export</a></li>'
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -135,10 +178,13 @@ def render_index(
         f"<h1>Your {kind} from {_e(company)}</h1>"
         f"<p>Request reference <strong>{_e(reference)}</strong>, generated "
         f"{_e(generated_at)}.</p>"
-        "<p>This archive holds the personal data we found about you, store by store. "
-        "<strong>report.pdf</strong> explains why we hold it, who receives it, how long we "
+        + (_EXPORT_INTRO if export else _ACCESS_INTRO)
+        + "<strong>report.pdf</strong> explains why we hold it, who receives it, how long we "
         "keep it and your rights. The <code>data</code> folder has every record as JSON and "
         "CSV; the <code>files</code> folder has your files; <code>manifest.json</code> lists "
         "the SHA-256 checksum of every file so you can check nothing was altered.</p>"
-        f"<nav><ul>{toc}</ul></nav>" + "".join(_store(s) for s in stores) + "</body></html>\n"
+        f"<nav><ul>{toc}</ul></nav>"
+        + "".join(_store(s) for s in stores)
+        + (_not_portable(list(not_portable)) if export else "")
+        + "</body></html>\n"
     )

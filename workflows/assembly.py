@@ -22,6 +22,7 @@ from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
 from app.storage import storage, work_dir
 from app.tokens import public_link
 from workflows.archive import build_archive
+from workflows.archive_scope import left_out_of_export
 from workflows.datamap import load_datamap
 from workflows.reports import TRANSFER_TO_JAPAN, deletion_certificate
 from workflows.stores import make_store
@@ -57,21 +58,26 @@ def store_steps(data_request):
 
 
 def statement(data_request):
-    """The Art. 15(1) facts per store, from the data map (no store is contacted)."""
+    """The Art. 15(1) facts per store, from the data map (no store is contacted); for an
+    export, also the names of what it leaves out as not portable."""
     config = current_app.config
+    datamap = load_datamap(config["STORES_CONFIG"])
     stores = []
-    for store_config in load_datamap(config["STORES_CONFIG"]).stores:
+    for store_config in datamap.stores:
         store = make_store(store_config)
         try:
             stores.append(store.describe())
         finally:
             store.close()
-    return {
+    facts = {
         "company": config["COMPANY_NAME"], "contact": config["COMPANY_CONTACT"],
         "reference": data_request.reference, "request_type": data_request.request_type,
         "regime": data_request.regime, "generated_at": utcnow().isoformat(), "stores": stores,
         "transfers": [TRANSFER_TO_JAPAN] if config["COMPANY_COUNTRY"] == "JP" else [],
     }
+    if data_request.request_type == "export":
+        facts["not_portable"] = left_out_of_export(datamap)
+    return facts
 
 
 def new_passphrase():

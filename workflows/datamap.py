@@ -25,15 +25,15 @@ _COMMON_KEYS = {"name", "kind", "purpose", "categories", "retention", "recipient
 # kind -> (required keys, optional keys), beyond the common ones.
 _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "sql": ({"url", "tables"}, {"schema", "timeout"}),
-    "files": ({"root", "path", "on_erase"}, {"match_identity", "retain_reason"}),
-    "chroma": ({"path", "collection", "where", "on_erase"}, {"retain_reason"}),
-    "http": ({"url"}, {"timeout", "retries", "token_env"}),
-    "manual": ({"instructions"}, set()),
+    "files": ({"root", "path", "on_erase"}, {"match_identity", "retain_reason", "portable"}),
+    "chroma": ({"path", "collection", "where", "on_erase"}, {"retain_reason", "portable"}),
+    "http": ({"url"}, {"timeout", "retries", "token_env", "portable"}),
+    "manual": ({"instructions"}, {"portable"}),
 }
 # on_erase values that make sense per kind: a file or a vector cannot be half-erased.
 _KIND_ON_ERASE = {"files": ("delete", "retain"), "chroma": ("delete", "retain")}
 _TABLE_REQUIRED = {"table", "match", "on_erase"}
-_TABLE_OPTIONAL = {"provides", "exclude", "correctable", "retain_reason", "anonymize"}
+_TABLE_OPTIONAL = {"provides", "exclude", "correctable", "retain_reason", "anonymize", "portable"}
 
 
 class DataMapError(Exception):
@@ -64,6 +64,8 @@ class TableMap:
     correctable: tuple[str, ...] = ()
     anonymize: tuple[str, ...] | None = None  # None: every column but the primary key
     retain_reason: str | None = None
+    # False: the company derived or created these rows itself; an Art. 20 export leaves them out.
+    portable: bool = True
     line: int | None = None
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -93,6 +95,7 @@ class StoreConfig:
     on_erase: str | None = None
     retain_reason: str | None = None
     instructions: str | None = None
+    portable: bool = True  # kinds without tables; a sql store says it per table
     line: int | None = None
     source_path: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -182,6 +185,14 @@ class _At:
         self.parser.error(msg, self.store_idx, self.store, self.table_idx, self.table, key)
 
 
+def _check_flag(at: _At, key: str, value: object) -> bool:
+    """A true/false key: a string such as "no" must not pass for false (or for true)."""
+    if isinstance(value, bool):
+        return True
+    at.error(f"must be true or false, not {type(value).__name__} {value!r}", key=key)
+    return False
+
+
 class _Parser:
     def __init__(self, text: str, source: str):
         self.lines = SourceLines(text)
@@ -251,7 +262,8 @@ class _Parser:
         for key in sorted(required - set(entry)):
             at.error(f"missing required key {key!r} for kind {kind!r}")
         for key in sorted(set(entry) - required - optional - _COMMON_KEYS):
-            at.error(f"unknown key {key!r} for kind {kind!r}", key=key)
+            hint = " (a sql store sets it per [[stores.tables]])" if key == "portable" else ""
+            at.error(f"unknown key {key!r} for kind {kind!r}{hint}", key=key)
         values = {k: entry[k] for k in (required | optional | _COMMON_KEYS) if k in entry}
         self.check_types(at, values)
         if "on_erase" in values:
@@ -282,6 +294,10 @@ class _Parser:
         expect = {"timeout": (int, float), "retries": int, "tables": list, "where": dict}
         expect.update(categories=list, recipients=list)
         for key, value in list(values.items()):
+            if key == "portable":
+                if not _check_flag(at, key, value):
+                    values.pop(key)
+                continue
             wanted = expect.get(key, str)
             if not isinstance(value, wanted) or isinstance(value, bool):
                 at.error(f"has the wrong type ({type(value).__name__})", key=key)
@@ -348,7 +364,9 @@ class _Parser:
                 value = []
             lists[key] = tuple(value)
         rule_ok = "on_erase" in entry and self.check_on_erase(at, entry, ON_ERASE)
-        if not isinstance(table, str) or not match or not rule_ok:
+        portable = entry.get("portable", True)
+        portable_ok = _check_flag(at, "portable", portable)
+        if not isinstance(table, str) or not match or not rule_ok or not portable_ok:
             return None
         if match["column"] in lists["exclude"]:
             at.error("the match column cannot be excluded", key="exclude")
@@ -361,6 +379,7 @@ class _Parser:
             correctable=lists["correctable"],
             anonymize=lists["anonymize"] if "anonymize" in entry else None,
             retain_reason=entry.get("retain_reason"),
+            portable=portable,
             line=self.lines.key("table", i, j),
             key_lines=self.lines.keys(i, j),
         )

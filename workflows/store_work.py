@@ -3,8 +3,9 @@
 
 from app.extensions import db
 from app.storage import storage, work_dir
+from workflows.archive_scope import export_part
 from workflows.archive_staging import safe_segment, stage_store
-from workflows.stores import StoreError
+from workflows.stores import StoreError, make_store
 
 
 def staging_dir(data_request):
@@ -28,7 +29,28 @@ def task_info(task):
 
 
 def stage(step, data_request, store, identities):
-    """Access and export: stream the store's records and files into the staging folder."""
+    """Access and export: stream the store's records and files into the staging folder.
+
+    An export covers only the portable part of the store: the rest is never read, and a store
+    with nothing portable is done at once with zero records (no staging, no staff task).
+    """
+    if data_request.request_type != "export":
+        return stage_found(step, data_request, store, identities)
+    part = export_part(store.config)
+    if part is None:
+        step.result = {"records": {}, "not_portable": True}
+        return False
+    if part is store.config:
+        return stage_found(step, data_request, store, identities)
+    narrowed = make_store(part)
+    try:
+        return stage_found(step, data_request, narrowed, identities)
+    finally:
+        narrowed.close()
+
+
+def stage_found(step, data_request, store, identities):
+    """Stage everything ``store`` finds for the person; True when staff must add to it."""
     staged = stage_store(staging_dir(data_request), store.name, store.find(identities))
     publish_staged(data_request, store.name)
     step.records, step.files, step.bytes = sum(staged.records.values()), staged.files, staged.bytes
