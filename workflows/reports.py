@@ -183,6 +183,20 @@ def _complaint_section(regime: str, contact: str) -> list:
     ]
 
 
+def _left_out_section(entries: list) -> list:
+    """Export only: what the export leaves out because we made it, not the person (names)."""
+    if not entries:
+        return []
+    lines = [
+        _text(e["store"]) + (" (the whole store)" if e.get("whole_store")
+                             else ": " + _text(", ".join(e.get("tables") or [])))
+        for e in entries
+    ]
+    return [_p("Left out of this export", _H2),
+            _p("Not data you provided, so not part of an Article 20 export: " + "; ".join(lines)
+               + ".")]
+
+
 def _transfer_section(statement: dict) -> list:
     transfers = statement.get("transfers") or []
     if not transfers:
@@ -209,12 +223,19 @@ def art15_report(path_or_file, statement: dict) -> None:
             "This statement answers Article 15(1) GDPR (and the equivalent rules of the APPI "
             "and US state laws): for each place where we hold data about you, why we hold it, "
             "what kinds of data, who receives it, how long we keep it and where it came from. "
-            "The data itself is in the data and files folders of this archive."
+            + ("The data you provided to us is in the data and files folders of this archive, "
+               "in machine-readable form (Article 20 GDPR). Data we derived or created "
+               "ourselves is not part of an export; it is listed below and in index.html, "
+               "and an access request gives you a copy of it."
+               if kind == "export" else
+               "The data itself is in the data and files folders of this archive.")
         ),
         _p("What we hold, store by store", _H2),
     ]
     for store in statement.get("stores", []):
         story.extend(_store_section(store))
+    if kind == "export":
+        story.extend(_left_out_section(statement.get("not_portable") or []))
     story.extend(_transfer_section(statement))
     story.extend(_rights_section(regime))
     story.extend(_complaint_section(regime, str(statement.get("contact") or "")))

@@ -95,6 +95,17 @@ def test_statement_lists_each_store_purpose_categories_recipients_retention_sour
         assert expected in text
 
 
+def test_an_export_statement_names_what_it_leaves_out_and_access_does_not():
+    left_out = [{"store": "analytics", "whole_store": False, "tables": ["usage_analytics"]},
+                {"store": "risk", "whole_store": True, "tables": []}]
+    export = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "request_type": "export",
+                                               "not_portable": left_out}))
+    assert "Left out of this export" in export and "Article 20" in export
+    assert "analytics: usage_analytics" in export and "risk (the whole store)" in export
+    access = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "not_portable": left_out}))
+    assert "Left out of this export" not in access and "usage_analytics" not in access
+
+
 def test_statement_lists_the_persons_rights():
     text = pdf_text(pdf_bytes(art15_report, STATEMENT))
     for right in (
