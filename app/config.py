@@ -79,6 +79,10 @@ def from_env(env=None):
         # s3://bucket/prefix (S3_ENDPOINT_URL for MinIO etc.) when workers run on several.
         "STORAGE_URL": env.get("STORAGE_URL") or None,
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        # Downloads from a bucket: the portal counts the download, then sends the browser to a
+        # presigned URL valid this long, so archives do not stream through the web process.
+        # 0 streams them through the portal instead.
+        "S3_DOWNLOAD_URL_SECONDS": _int(env, "S3_DOWNLOAD_URL_SECONDS", 60),
         # This machine's scratch folder; unset = ARCHIVE_DIR (no copies with local storage).
         "WORK_DIR": env.get("WORK_DIR") or None,
         "BASE_URL": base_url,

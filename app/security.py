@@ -4,17 +4,24 @@ from urllib.parse import unquote_to_bytes
 from flask import render_template, request
 from flask_babel import gettext as _
 
-CSP = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-])
+
+def content_security_policy(form_targets=()):
+    """The policy; `form_targets` are extra origins a form may lead to (browsers apply
+    form-action to the redirect that answers a form, e.g. to a bucket's download URL)."""
+    return "; ".join([
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        " ".join(["form-action 'self'", *form_targets]),
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ])
+
+
+CSP = content_security_policy()
 
 # Pages that show a person's request or carry a token in the URL: never cached anywhere.
 PERSONAL_PREFIXES = ("/verify/", "/status/", "/download/", "/staff", "/dev/", "/requests/")

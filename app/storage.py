@@ -42,6 +42,14 @@ class Storage(abc.ABC):
     def delete(self, key: str) -> None:
         """Remove the file or the whole tree at `key`; nothing there is fine."""
 
+    def download_url(self, key: str, filename: str, mimetype: str, seconds: int) -> str | None:
+        """A short-lived URL the browser can fetch the file from itself, or None (serve it)."""
+        return None
+
+    def download_origin(self) -> str | None:
+        """The scheme://host of `download_url`s, for the CSP of pages that lead there."""
+        return None
+
     def local_path(self, key: str) -> Path | None:
         """The file on this machine's disk, when there is one (lets Flask send it directly)."""
         return None
@@ -104,9 +112,12 @@ class S3Storage(Storage):
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None):
         import boto3  # only deployments that use a bucket need it loaded
+        from botocore.config import Config
 
         self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+        # SigV4: what every region and S3-compatible server accepts for presigned URLs.
+        self.client = boto3.client("s3", endpoint_url=endpoint_url,
+                                   config=Config(signature_version="s3v4"))
 
     def _key(self, key: str) -> str:
         key = _safe_key(key)
@@ -141,6 +152,17 @@ class S3Storage(Storage):
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except self.client.exceptions.NoSuchKey as exc:
             raise FileNotFoundError(key) from exc
+
+    def download_url(self, key, filename, mimetype, seconds):
+        # Signed locally (no request to the bucket); the name and type ride in the URL so the
+        # browser saves the file as it would from the portal.
+        return self.client.generate_presigned_url("get_object", ExpiresIn=seconds, Params={
+            "Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": mimetype,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"'})
+
+    def download_origin(self):
+        url = urlparse(self.download_url("origin-probe", "x", "application/octet-stream", 60))
+        return f"{url.scheme}://{url.netloc}"
 
     def delete(self, key):
         doomed = [{"Key": full} for full, _ in self._keys_under(key)] + [{"Key": self._key(key)}]

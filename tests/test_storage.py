@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 import zipfile
 
 import boto3
@@ -13,6 +14,7 @@ from helpers import ROOT, csrf_token, links_in, submit
 from moto.server import ThreadedMotoServer
 from rq.job import Job
 from rq.registry import FinishedJobRegistry
+from test_downloads import completed_with_archive, post
 from test_links import verify_path
 from test_workflows import the_request
 
@@ -130,10 +132,37 @@ def test_workers_with_separate_folders_share_one_bucket(make_app, smtp_server, s
     download = link.split("/download/", 1)[1]
     response = client.post(f"/download/{download}",
                            data={"csrf_token": csrf_token(client, "/requests/new")})
-    assert response.status_code == 200
-    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert response.status_code == 303  # counted here, fetched from the bucket
+    with urllib.request.urlopen(response.headers["Location"]) as fetched:
+        archive = zipfile.ZipFile(io.BytesIO(fetched.read()))
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["reference"] == reference
     assert len(manifest["stores"]) >= 10  # every store's part made it, whoever staged it
     users = json.loads(archive.read("data/accounts/users.json"))
     assert [u["email"] for u in users] == ["alice@example.com"]
+
+
+@pytest.mark.parametrize("seconds", [60, 0])
+def test_bucket_downloads_are_counted_then_fetched_from_the_bucket_or_streamed(
+        make_app, s3_env, monkeypatch, tmp_path, seconds):
+    monkeypatch.setenv("STORAGE_URL", f"s3://{BUCKET}/downloads-{os.getpid()}-{seconds}")
+    monkeypatch.setenv("S3_ENDPOINT_URL", s3_env)
+    app = make_app(S3_DOWNLOAD_URL_SECONDS=seconds)
+    path = completed_with_archive(app, tmp_path, max_downloads=1)
+    client = app.test_client()
+    csp = client.get(path).headers["Content-Security-Policy"]
+    response = post(client, path)
+    if seconds:
+        # The page's form may lead to the bucket (browsers check form-action on redirects).
+        assert f"form-action 'self' {s3_env};" in csp
+        assert response.status_code == 303
+        url = response.headers["Location"]
+        assert url.startswith(s3_env + "/") and "X-Amz-Expires=60" in url
+        with urllib.request.urlopen(url) as fetched:
+            assert fetched.read().startswith(b"PK")
+            assert fetched.headers["Content-Type"] == "application/zip"
+            assert "attachment" in fetched.headers["Content-Disposition"]
+    else:
+        assert "form-action 'self';" in csp
+        assert response.status_code == 200 and response.data.startswith(b"PK")
+    assert post(client, path).status_code == 410  # counted, whichever way it was handed over

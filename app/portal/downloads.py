@@ -1,14 +1,15 @@
-"""The download page: GET shows what is on offer, only the POST streams it and counts it.
+"""The download page: GET shows what is on offer, only the POST counts it and hands it over.
 
 Counting on GET would let a mail scanner that prefetches links use up the person's downloads.
 """
-from flask import Response, abort, current_app, render_template, send_file
+from flask import Response, abort, current_app, redirect, render_template, send_file
 
 from ..audit import record
 from ..extensions import db
 from ..lifecycle import lock
 from ..models import DataRequest, Delivery, utcnow
 from ..ratelimit import hit
+from ..security import content_security_policy
 from ..storage import storage
 from ..tokens import LinkError, read_link_token
 from . import bp
@@ -45,15 +46,29 @@ def reveal_passphrase(delivery, data_request, reference):
     record(data_request, "subject", "passphrase_shown",
            reason="archive passphrase shown once on the download page")
     db.session.commit()
-    return render_template("portal/passphrase.html", passphrase=passphrase, reference=reference,
-                           delivery=delivery, form=DownloadForm())
+    return allow_bucket_redirect(render_template(
+        "portal/passphrase.html", passphrase=passphrase, reference=reference, delivery=delivery,
+        form=DownloadForm()))
+
+
+def bucket_redirects():
+    return current_app.config["S3_DOWNLOAD_URL_SECONDS"] > 0
+
+
+def allow_bucket_redirect(body):
+    """A page with a download button: its form may lead to the bucket (see send_delivery)."""
+    response = current_app.make_response(body)
+    origin = storage().download_origin() if bucket_redirects() else None
+    if origin:
+        response.headers["Content-Security-Policy"] = content_security_policy([origin])
+    return response
 
 
 @bp.get("/download/<token>")
 def download_page(token):
     delivery, reference = _delivery(token)
-    return render_template("portal/download.html", delivery=delivery, reference=reference,
-                           form=DownloadForm())
+    return allow_bucket_redirect(render_template(
+        "portal/download.html", delivery=delivery, reference=reference, form=DownloadForm()))
 
 
 @bp.post("/download/<token>")
@@ -81,12 +96,17 @@ def download(token):
 
 
 def send_delivery(delivery, filename):
-    """The file from wherever storage keeps it: sent from disk, or streamed from the bucket."""
+    """The file from wherever storage keeps it: sent from disk, fetched by the browser from
+    the bucket through a short-lived presigned URL, or streamed from the bucket."""
     files = storage()
     local = files.local_path(delivery.path)
     if local is not None:
         return send_file(local, mimetype=MIMETYPES[delivery.kind], as_attachment=True,
                          download_name=filename, max_age=0)
+    if bucket_redirects():
+        url = files.download_url(delivery.path, filename, MIMETYPES[delivery.kind],
+                                 current_app.config["S3_DOWNLOAD_URL_SECONDS"])
+        return redirect(url, code=303)
     stream = files.open(delivery.path)
     chunks = iter(lambda: stream.read(CHUNK), b"")
     response = Response(chunks, mimetype=MIMETYPES[delivery.kind])
