@@ -66,7 +66,7 @@ def staff_urls(app, request_id):
             if "<action>" in rule.rule:
                 urls += [(method, f"/staff/requests/{request_id}/{name}") for name in ACTIONS]
             else:
-                urls.append((method, re.sub(r"<int:request_id>", str(request_id), rule.rule)))
+                urls.append((method, re.sub(r"<int:\w+>", str(request_id), rule.rule)))
     return urls
 
 
@@ -75,7 +75,7 @@ ADMIN_ONLY = {"/staff/metrics", "/staff/export/register.csv"}
 
 
 def is_admin_only(path):
-    return path in ADMIN_ONLY or path.endswith("/audit.csv")
+    return path in ADMIN_ONLY or path.endswith("/audit.csv") or path.startswith("/staff/admin/")
 
 
 def test_every_staff_url_refuses_anonymous_visitors(app):

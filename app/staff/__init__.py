@@ -1,4 +1,5 @@
-"""The staff console: login, the triage queue, request pages and their actions, metrics.
+"""The staff console: login, the triage queue, request pages and their actions, metrics, and
+the admin pages for staff accounts and API keys.
 
 Deny by default: a blueprint-level check requires a logged-in staff member for every /staff
 route except the login pages, and admin-only views are marked with `admin_only`, so a new
@@ -79,4 +80,4 @@ def init_app(app):
     app.cli.add_command(sla_cli)
 
 
-from . import actions, auth, exports, metrics, views  # noqa: E402,F401  (routes register on bp)
+from . import actions, admin, auth, exports, metrics, views  # noqa: E402,F401  (routes register on bp)

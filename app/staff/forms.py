@@ -1,10 +1,22 @@
 """Staff forms. Every one carries a CSRF token; text is checked like the portal's."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, EmailField, HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
 
+from ..models import API_SCOPES, STAFF_ROLES
 from ..portal.forms import plain_text, strip
+from .cli import MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
@@ -47,3 +59,33 @@ class ResolveForm(FlaskForm):
         DataRequired("Say what was done: it goes on the audit trail."), Length(max=2000),
         plain_text])
     upload = FileField("Export received from the store (optional)")
+
+
+# --- admin pages: staff accounts and API keys ----------------------------------------------
+
+class NewStaffForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), filters=[strip], render_kw={"autocomplete": "off"},
+        validators=[DataRequired(_l("Enter their email address.")), Length(max=254),
+                    Email(_l("Enter a valid email address, like name@example.com."),
+                          check_deliverability=False)])
+    role = SelectField(_l("Role"), choices=STAFF_ROLES, default="agent")
+    # Empty: the portal makes one up and shows it once. The same rule as `staff create`.
+    # new-password: a browser must not fill in the admin's own saved password.
+    password = PasswordField(
+        _l("Initial password (optional)"), render_kw={"autocomplete": "new-password"},
+        validators=[Optional(), Length(min=MIN_PASSWORD, max=1024, message=_l(
+            "A password needs at least %(min)d characters.", min=MIN_PASSWORD))])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=STAFF_ROLES)
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(_l("Name (who will use it)"), filters=[strip], validators=[
+        DataRequired(_l("Name the key after its caller.")), Length(max=100), plain_text])
+    # Drawn as checkboxes by the template; checked again by app.api.auth.parse_scopes, the
+    # rule the CLI uses.
+    scopes = SelectMultipleField(_l("Scopes"), choices=API_SCOPES, validators=[
+        DataRequired(_l("Choose at least one scope."))])

@@ -1,0 +1,231 @@
+"""Admin pages: staff accounts and API keys, what the `staff` and `api-key` commands do.
+
+Every change is a POST with its CSRF token, by an admin (`admin_only`; the blueprint refuses
+everyone else). A secret made here — a generated password, an API key — is shown once, on the
+response to the POST, and never stored in the clear (/staff pages are all `no-store`).
+
+The audit trail (`app.audit`) belongs to data requests: every event names one, and its hash
+chain runs per request. These changes have none, so each is written to the `app.staff.admin`
+log instead (actor id, action, target id; never an email, a password or a key).
+"""
+import logging
+import secrets
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..api.auth import KEY_PREFIX, create_api_key, revoke_api_key
+from ..extensions import db
+from ..models import API_SCOPES, STAFF_ROLES, ApiKey, StaffUser, utcnow
+from . import admin_only, bp
+from .forms import ActionForm, ApiKeyForm, NewStaffForm, RoleForm
+from .passwords import hash_password
+
+log = logging.getLogger(__name__)
+
+
+def audit(action, target, detail=""):
+    # WARNING, not INFO: these are security events, and a server with Python's default logging
+    # (gunicorn's included) drops INFO.
+    log.warning("admin %s: %s %s%s", current_user.id, action, target,
+                f" ({detail})" if detail else "")
+
+
+def refuse(code, message):
+    db.session.rollback()
+    abort(code, description=message)
+
+
+def checked(form):
+    """The form, or 400 with its first error (for a bare button: only the CSRF token)."""
+    if not form.validate():
+        refuse(400, next(iter(form.errors.values()))[0])
+    return form
+
+
+# --- staff accounts --------------------------------------------------------------------------
+
+def staff_page(form, status=200):
+    rows = db.session.execute(db.select(StaffUser).order_by(StaffUser.email)).scalars().all()
+    return render_template("staff/admin_staff.html", rows=rows, form=form, roles=STAFF_ROLES,
+                           action_form=ActionForm(), now=utcnow()), status
+
+
+@bp.get("/admin/staff")
+@admin_only
+def admin_staff():
+    return staff_page(NewStaffForm())
+
+
+@bp.post("/admin/staff")
+@admin_only
+def admin_staff_create():
+    form = NewStaffForm()
+    if not form.validate():
+        return staff_page(form, 400)
+    email = form.email.data.lower()
+    generated = None if form.password.data else secrets.token_urlsafe(18)
+    row = StaffUser(email=email, role=form.role.data,
+                    password_hash=hash_password(form.password.data or generated))
+    db.session.add(row)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.email.errors.append(_("That email already has an account."))
+        return staff_page(form, 409)
+    audit("created staff", row.id, f"role {row.role}")
+    return render_template("staff/admin_staff_created.html", row=row, password=generated)
+
+
+def account(staff_id):
+    row = db.session.get(StaffUser, staff_id)
+    if row is None:
+        abort(404, description=_("There is no staff account with that number."))
+    return row
+
+
+def keeps_an_admin(staff_id):
+    """SQL condition: this account is not an active admin, or another active admin remains."""
+    other = aliased(StaffUser)
+    return db.or_(
+        db.not_(db.and_(StaffUser.role == "admin", StaffUser.active.is_(True))),
+        db.exists().where(other.role == "admin", other.active.is_(True), other.id != staff_id))
+
+
+def lock_admins():
+    # PostgreSQL: two admins removing each other at once queue here, and the second then sees
+    # the first's change. SQLite runs one writer at a time, and the UPDATE below is one statement.
+    db.session.execute(db.select(StaffUser.id).where(
+        StaffUser.role == "admin", StaffUser.active.is_(True)).with_for_update())
+
+
+def remove_rights(row, **values):
+    """Demote or deactivate `row`, but never the last active admin (409), nor oneself."""
+    if row.id == current_user.id:
+        refuse(409, _("You cannot demote or deactivate your own account: ask another admin."))
+    lock_admins()
+    changed = db.session.execute(
+        db.update(StaffUser).where(StaffUser.id == row.id, keeps_an_admin(row.id))
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        refuse(409, _("%(email)s is the last active admin: make someone else an admin first.",
+                      email=row.email))
+
+
+def done(message, action=None, target=None):
+    """Commit, then log the change (a change that rolled back is not logged), and go back."""
+    db.session.commit()
+    if action:
+        audit(action, target)
+    flash(message)
+    return redirect(url_for("staff.admin_staff"))
+
+
+@bp.post("/admin/staff/<int:staff_id>/role")
+@admin_only
+def admin_staff_role(staff_id):
+    form = checked(RoleForm())
+    row = account(staff_id)
+    role = form.role.data
+    if role == row.role:
+        return done(_("%(email)s is already %(role)s.", email=row.email, role=role))
+    if role == "admin":
+        row.role = role
+    else:
+        remove_rights(row, role=role)
+    # The role is read from the row on every request: it applies from their next click.
+    return done(_("%(email)s is now %(role)s.", email=row.email, role=role),
+                f"made {role}", row.id)
+
+
+@bp.post("/admin/staff/<int:staff_id>/deactivate")
+@admin_only
+def admin_staff_deactivate(staff_id):
+    checked(ActionForm())
+    row = account(staff_id)
+    # A new session version ends every open session, as a password change does.
+    remove_rights(row, active=False, session_version=StaffUser.session_version + 1)
+    return done(_("%(email)s is deactivated and logged out everywhere.", email=row.email),
+                "deactivated staff", row.id)
+
+
+def set_fields(staff_id, **values):
+    """A change that takes no one's rights away (`done` commits it)."""
+    checked(ActionForm())
+    row = account(staff_id)
+    for name, value in values.items():
+        setattr(row, name, value)
+    return row
+
+
+@bp.post("/admin/staff/<int:staff_id>/reactivate")
+@admin_only
+def admin_staff_reactivate(staff_id):
+    # Their old sessions stay ended: deactivation moved the session version on.
+    row = set_fields(staff_id, active=True)
+    return done(_("%(email)s can log in again.", email=row.email), "reactivated staff", row.id)
+
+
+@bp.post("/admin/staff/<int:staff_id>/unlock")
+@admin_only
+def admin_staff_unlock(staff_id):
+    row = set_fields(staff_id, failed_logins=0, locked_until=None)
+    return done(_("%(email)s is unlocked.", email=row.email), "unlocked staff", row.id)
+
+
+@bp.post("/admin/staff/<int:staff_id>/reset-totp")
+@admin_only
+def admin_staff_reset_totp(staff_id):
+    row = set_fields(staff_id, totp_secret=None)
+    return done(_("%(email)s logs in with the password alone until a new second factor is set "
+                  "up (flask --app wsgi staff totp).", email=row.email),
+                "reset second factor of staff", row.id)
+
+
+# --- API keys ---------------------------------------------------------------------------------
+
+def keys_page(form, status=200, error=None):
+    keys = db.session.execute(db.select(ApiKey).order_by(ApiKey.id.desc())).scalars().all()
+    return render_template("staff/admin_api_keys.html", keys=keys, form=form, error=error,
+                           scopes=API_SCOPES, key_prefix=KEY_PREFIX,
+                           action_form=ActionForm()), status
+
+
+@bp.get("/admin/api-keys")
+@admin_only
+def admin_api_keys():
+    return keys_page(ApiKeyForm())
+
+
+@bp.post("/admin/api-keys")
+@admin_only
+def admin_api_key_create():
+    form = ApiKeyForm()
+    if not form.validate():
+        return keys_page(form, 400)
+    try:
+        # The name and scope rules of `api-key create`, in one place.
+        api_key, plaintext = create_api_key(form.name.data, form.scopes.data, current_user.email)
+    except ValueError as exc:
+        db.session.rollback()
+        return keys_page(form, 400, error=str(exc))
+    db.session.commit()
+    audit("created api key", api_key.id, f"scopes {api_key.scopes}")
+    return render_template("staff/admin_api_key_created.html", key=api_key, plaintext=plaintext)
+
+
+@bp.post("/admin/api-keys/<int:key_id>/revoke")
+@admin_only
+def admin_api_key_revoke(key_id):
+    checked(ActionForm())
+    api_key = revoke_api_key(key_id)
+    if api_key is None:
+        abort(404, description=_("There is no API key with that number."))
+    db.session.commit()
+    audit("revoked api key", api_key.id)
+    flash(_("The key %(name)s is revoked: it stops working at once.", name=api_key.name))
+    return redirect(url_for("staff.admin_api_keys"))
