@@ -73,10 +73,11 @@ def new_request():
         corrections=form.proposed_corrections() or None, timezone=zone, received_at=utcnow(),
     ), "subject")
     mail_id = send_verify_link(data_request)
+    reference = data_request.reference  # read before commit expires it (no reload query)
     db.session.commit()
     deliver_later([mail_id])
     # The same page whatever the address: nothing here depends on whether we know the person.
-    session["intake_reference"] = data_request.reference
+    session["intake_reference"] = reference
     return redirect(url_for("portal.sent"), code=303)
 
 
