@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 from .extensions import db
-from .models import AuditEvent, DataRequest, utcnow
+from .models import AdminEvent, AuditEvent, DataRequest, utcnow
 
 GENESIS = "0" * 64
 
@@ -95,4 +95,54 @@ def verify_all(batch=500):
         for data_request in rows:
             yield verify_chain(data_request)
         last_id = rows[-1].id
+        db.session.expunge_all()
+
+
+def admin_event_hash(seq, at, actor, action, target, detail, prev_hash):
+    payload = json.dumps([seq, at.isoformat(timespec="microseconds"), actor, action, target,
+                          detail, prev_hash], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record_admin(actor, action, target, detail=None):
+    """Append a staff/API-key change to the installation's admin chain, in the caller's
+    transaction. A concurrent append takes the same seq and fails the unique constraint, so
+    the later transaction rolls back (the caller says "try again") instead of forking the chain.
+    """
+    last = db.session.execute(
+        db.select(AdminEvent.seq, AdminEvent.hash).order_by(AdminEvent.seq.desc()).limit(1)
+    ).one_or_none()
+    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    at = utcnow()
+    event = AdminEvent(seq=seq, at=at, actor=actor, action=action, target=target, detail=detail,
+                       prev_hash=prev,
+                       hash=admin_event_hash(seq, at, actor, action, target, detail, prev))
+    db.session.add(event)
+    return event
+
+
+def verify_admin_chain(batch=1000):
+    """Recompute the admin chain; a ChainReport for it (reference "admin")."""
+    prev, expected_seq, last_seq = GENESIS, 1, 0
+    while True:
+        events = db.session.execute(
+            db.select(AdminEvent).where(AdminEvent.seq > last_seq).order_by(AdminEvent.seq)
+            .limit(batch)
+        ).scalars().all()
+        if not events:
+            return ChainReport("admin", expected_seq - 1, True)
+        for event in events:
+            where = f"admin event #{event.seq} ({event.action} at {event.at.isoformat()})"
+            if event.seq != expected_seq:
+                return ChainReport("admin", expected_seq - 1, False,
+                                   f"admin event #{expected_seq} is missing")
+            if event.prev_hash != prev:
+                return ChainReport("admin", expected_seq - 1, False,
+                                   f"{where} does not point at the event before it")
+            if admin_event_hash(event.seq, event.at, event.actor, event.action, event.target,
+                                event.detail, event.prev_hash) != event.hash:
+                return ChainReport("admin", expected_seq - 1, False,
+                                   f"{where} was altered after it was written")
+            prev, expected_seq = event.hash, expected_seq + 1
+        last_seq = events[-1].seq
         db.session.expunge_all()

@@ -1,4 +1,5 @@
 """Operator commands: `flask --app wsgi <group> <command>`. Each one can run on its own."""
+import itertools
 import logging
 import sys
 from pathlib import Path
@@ -22,7 +23,7 @@ from workflows.sla import sweep as sla_sweep
 from workflows.steps import resolve_manual_step
 from workflows.stores import warm_up
 
-from .audit import verify_all, verify_chain
+from .audit import verify_admin_chain, verify_all, verify_chain
 from .extensions import db
 from .lifecycle import TransitionError, begin_workflow, lock
 from .models import DataRequest, Step
@@ -37,11 +38,12 @@ stores_cli = AppGroup("stores", help="The data map: where people's data lives.")
 @audit_cli.command("verify")
 @click.argument("reference", required=False)
 def audit_verify(reference):
-    """Verify one request's chain (REFERENCE) or every chain; exit 1 if any is broken."""
+    """Verify one request's chain (REFERENCE) or every chain, the admin chain of staff and
+    API-key changes included; exit 1 if any is broken."""
     if reference:
         reports = [verify_chain(find_request(reference))]
     else:
-        reports = verify_all()
+        reports = itertools.chain(verify_all(), [verify_admin_chain()])
     checked = broken = 0
     for report in reports:
         checked += 1

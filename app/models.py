@@ -181,6 +181,32 @@ class AuditEvent(db.Model):
     )
 
 
+class AdminEvent(db.Model):
+    """A change to staff accounts or API keys: append-only, one hash chain for the installation.
+
+    Data-request events chain per request; these have no request, so they chain in `seq` order.
+    Actor and target are ids ("staff:3", "api_key:7", "cli"), never an email or a secret.
+    """
+
+    __tablename__ = "admin_events"
+
+    id = db.Column(db.Integer, primary_key=True)
+    seq = db.Column(db.Integer, nullable=False)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor = db.Column(db.String(64), nullable=False)
+    action = db.Column(db.String(64), nullable=False)
+    target = db.Column(db.String(64), nullable=False)
+    detail = db.Column(db.String(500))
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
+
+    __table_args__ = (
+        # Two admins saving at once cannot both take the same place in the chain.
+        UniqueConstraint("seq", name="uq_admin_events_seq"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+
 class LinkNonce(db.Model):
     """The server half of a single-use link: only its SHA-256 is stored, consumed atomically."""
 

@@ -9,8 +9,9 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, screenshot, syn
 from helpers import csrf_token
 from test_staff_access import ADMIN, AGENT, PASSWORD, create_staff, logged_in, login
 
+from app.audit import verify_admin_chain
 from app.extensions import db
-from app.models import ApiKey, StaffUser, utcnow
+from app.models import AdminEvent, ApiKey, StaffUser, utcnow
 from app.staff import admin as admin_pages
 from scripts.devredis import free_port
 
@@ -247,27 +248,70 @@ def test_admin_unlocks_an_account_and_resets_its_second_factor(app):
     assert response.status_code == 302 and response.headers["Location"] == "/staff/"
 
 
-def test_every_change_is_logged_with_its_actor_and_never_a_secret(app, caplog):
+def test_every_change_is_recorded_on_the_admin_chain_and_logged_never_a_secret(app, caplog):
     admin = logged_in(app, ADMIN, "admin")
-    me = staff_id(app, ADMIN)
+    me = f"staff:{staff_id(app, ADMIN)}"
     caplog.set_level(logging.WARNING, logger="app.staff.admin")
     response = post(admin, STAFF_PAGE, email="new@craftos.net", role="agent")
     password = re.search(r"<code>([^<]+)</code>", response.get_data(as_text=True)).group(1)
-    new_id = staff_id(app, "new@craftos.net")
+    new = f"staff:{staff_id(app, 'new@craftos.net')}"
+    new_id = new.split(":")[1]
     for change in ("unlock", "reset-totp", "deactivate", "reactivate"):
         post(admin, f"{STAFF_PAGE}/{new_id}/{change}")
     post(admin, f"{STAFF_PAGE}/{new_id}/role", role="admin")
     _, key = make_key_on_the_page(admin)
     post(admin, f"{KEYS_PAGE}/1/revoke", KEYS_PAGE)
+    expected = [
+        ("cli", "created staff", me, "role admin"),  # logged_in() made the admin on the CLI
+        (me, "created staff", new, "role agent"), (me, "unlocked staff", new, None),
+        (me, "reset second factor of staff", new, None), (me, "deactivated staff", new, None),
+        (me, "reactivated staff", new, None), (me, "made admin", new, None),
+        (me, "created api key", "api_key:1", "scopes read,submit"),
+        (me, "revoked api key", "api_key:1", None)]
+    with app.app_context():
+        events = db.session.execute(db.select(AdminEvent).order_by(AdminEvent.seq)).scalars()
+        assert [(e.actor, e.action, e.target, e.detail) for e in events] == expected
+        assert verify_admin_chain().ok and verify_admin_chain().events == len(expected)
     lines = [r.getMessage() for r in caplog.records if r.name == "app.staff.admin"]
-    assert lines == [
-        f"admin {me}: created staff {new_id} (role agent)",
-        f"admin {me}: unlocked staff {new_id}",
-        f"admin {me}: reset second factor of staff {new_id}",
-        f"admin {me}: deactivated staff {new_id}", f"admin {me}: reactivated staff {new_id}",
-        f"admin {me}: made admin {new_id}",
-        f"admin {me}: created api key 1 (scopes read,submit)", f"admin {me}: revoked api key 1"]
+    assert lines == [f"admin {actor}: {action} {target}" + (f" ({detail})" if detail else "")
+                     for actor, action, target, detail in expected[1:]]
     assert not any(secret in caplog.text for secret in (password, key, "new@craftos.net"))
+    page = admin.get("/staff/admin/log").get_data(as_text=True)
+    assert "Chain intact: 9 entries checked." in page and "revoked api key" in page
+    assert password not in page and key not in page
+
+
+def test_a_refused_change_leaves_no_event(app):
+    admin = logged_in(app, ADMIN, "admin")
+    me = staff_id(app, ADMIN)
+    assert post(admin, f"{STAFF_PAGE}/{me}/deactivate").status_code == 409
+    assert post(admin, STAFF_PAGE, email=ADMIN, role="agent").status_code == 409
+    with app.app_context():
+        actions = db.session.execute(db.select(AdminEvent.action)).scalars().all()
+        assert actions == ["created staff"]  # the admin's own account, made on the CLI
+
+
+def test_cli_changes_join_the_chain_and_tampering_is_found(app):
+    create_staff(app, AGENT)  # through `flask staff create`
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["staff", "deactivate", AGENT]).exit_code == 0
+    assert runner.invoke(args=["api-key", "create", "Acme", "--scope", "read"]).exit_code == 0
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    with app.app_context():
+        events = db.session.execute(db.select(AdminEvent).order_by(AdminEvent.seq)).scalars()
+        assert [(e.actor, e.action) for e in events] == [
+            ("cli", "created staff"), ("cli", "deactivated staff"), ("cli", "created api key")]
+        # Someone with database access rewrites history: who deactivated the account.
+        db.session.execute(db.update(AdminEvent).where(AdminEvent.seq == 2)
+                           .values(actor="staff:99"))
+        db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "BROKEN admin: admin event #2 (deactivated staff" in result.output
+    with app.app_context():
+        db.session.execute(db.delete(AdminEvent).where(AdminEvent.seq == 2))
+        db.session.commit()
+        assert "admin event #2 is missing" in verify_admin_chain().problem
 
 
 # --- API keys -------------------------------------------------------------------------------

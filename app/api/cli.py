@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from ..audit import record_admin
 from ..extensions import db
 from ..models import ApiKey
 from .auth import create_api_key, revoke_api_key
@@ -21,6 +22,8 @@ def create(name, scopes, created_by):
         api_key, plaintext = create_api_key(name, scopes, created_by)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
+    db.session.flush()
+    record_admin("cli", "created api key", f"api_key:{api_key.id}", f"scopes {api_key.scopes}")
     db.session.commit()
     click.echo(f"key {api_key.id} ({api_key.prefix}) for {api_key.name}, scopes {api_key.scopes}")
     click.echo("Store it now; it cannot be shown again:", err=True)
@@ -34,6 +37,7 @@ def revoke(key_id):
     api_key = revoke_api_key(key_id)
     if api_key is None:
         raise click.ClickException(f"no API key with id {key_id}")
+    record_admin("cli", "revoked api key", f"api_key:{api_key.id}")
     db.session.commit()
     click.echo(f"key {api_key.id} ({api_key.prefix}) revoked")
 

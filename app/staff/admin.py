@@ -4,9 +4,10 @@ Every change is a POST with its CSRF token, by an admin (`admin_only`; the bluep
 everyone else). A secret made here — a generated password, an API key — is shown once, on the
 response to the POST, and never stored in the clear (/staff pages are all `no-store`).
 
-The audit trail (`app.audit`) belongs to data requests: every event names one, and its hash
-chain runs per request. These changes have none, so each is written to the `app.staff.admin`
-log instead (actor id, action, target id; never an email, a password or a key).
+Every change is recorded in the admin chain (`app.audit.record_admin`: append-only, hash
+chained, checked by `flask --app wsgi audit verify`) in the same transaction as the change, and
+logged once committed. Both name ids only ("staff:3", "api_key:7"), never an email, a password
+or a key. The newest events are listed at /staff/admin/log.
 """
 import logging
 import secrets
@@ -18,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..api.auth import KEY_PREFIX, create_api_key, revoke_api_key
+from ..audit import record_admin, verify_admin_chain
 from ..extensions import db
-from ..models import API_SCOPES, STAFF_ROLES, ApiKey, StaffUser, utcnow
+from ..models import API_SCOPES, STAFF_ROLES, AdminEvent, ApiKey, StaffUser, utcnow
 from . import admin_only, bp
 from .forms import ActionForm, ApiKeyForm, NewStaffForm, RoleForm
 from .passwords import hash_password
@@ -27,11 +29,27 @@ from .passwords import hash_password
 log = logging.getLogger(__name__)
 
 
-def audit(action, target, detail=""):
-    # WARNING, not INFO: these are security events, and a server with Python's default logging
-    # (gunicorn's included) drops INFO.
-    log.warning("admin %s: %s %s%s", current_user.id, action, target,
-                f" ({detail})" if detail else "")
+def audit(action, target, detail=None):
+    """Record the change in the admin chain (the caller's transaction) and return a function
+    that logs it, to be called once the transaction has committed."""
+    actor = f"staff:{current_user.id}"
+    record_admin(actor, action, target, detail)
+
+    def log_committed():
+        # WARNING, not INFO: these are security events, and a server with Python's default
+        # logging (gunicorn's included) drops INFO.
+        log.warning("admin %s: %s %s%s", actor, action, target, f" ({detail})" if detail else "")
+    return log_committed
+
+
+def commit():
+    """Commit the change and its admin event; 409 when another admin's change took the same
+    place in the chain at the same moment (nothing of this one is saved)."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        refuse(409, _("Another change was saved at the same moment. Nothing was changed: "
+                      "please try again."))
 
 
 def refuse(code, message):
@@ -72,12 +90,14 @@ def admin_staff_create():
                     password_hash=hash_password(form.password.data or generated))
     db.session.add(row)
     try:
-        db.session.commit()
+        db.session.flush()  # the email's unique constraint answers here, before the event
     except IntegrityError:
         db.session.rollback()
         form.email.errors.append(_("That email already has an account."))
         return staff_page(form, 409)
-    audit("created staff", row.id, f"role {row.role}")
+    logged = audit("created staff", f"staff:{row.id}", f"role {row.role}")
+    commit()
+    logged()
     return render_template("staff/admin_staff_created.html", row=row, password=generated)
 
 
@@ -117,10 +137,11 @@ def remove_rights(row, **values):
 
 
 def done(message, action=None, target=None):
-    """Commit, then log the change (a change that rolled back is not logged), and go back."""
-    db.session.commit()
-    if action:
-        audit(action, target)
+    """Record the change, commit both, log it, and go back."""
+    logged = audit(action, f"staff:{target}") if action else None
+    commit()
+    if logged:
+        logged()
     flash(message)
     return redirect(url_for("staff.admin_staff"))
 
@@ -213,8 +234,10 @@ def admin_api_key_create():
     except ValueError as exc:
         db.session.rollback()
         return keys_page(form, 400, error=str(exc))
-    db.session.commit()
-    audit("created api key", api_key.id, f"scopes {api_key.scopes}")
+    db.session.flush()
+    logged = audit("created api key", f"api_key:{api_key.id}", f"scopes {api_key.scopes}")
+    commit()
+    logged()
     return render_template("staff/admin_api_key_created.html", key=api_key, plaintext=plaintext)
 
 
@@ -225,7 +248,18 @@ def admin_api_key_revoke(key_id):
     api_key = revoke_api_key(key_id)
     if api_key is None:
         abort(404, description=_("There is no API key with that number."))
-    db.session.commit()
-    audit("revoked api key", api_key.id)
+    logged = audit("revoked api key", f"api_key:{api_key.id}")
+    commit()
+    logged()
     flash(_("The key %(name)s is revoked: it stops working at once.", name=api_key.name))
     return redirect(url_for("staff.admin_api_keys"))
+
+
+# --- the admin chain --------------------------------------------------------------------------
+
+@bp.get("/admin/log")
+@admin_only
+def admin_log():
+    events = db.session.execute(
+        db.select(AdminEvent).order_by(AdminEvent.seq.desc()).limit(200)).scalars().all()
+    return render_template("staff/admin_log.html", events=events, chain=verify_admin_chain())

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workflows.sla import sweep
 
+from ..audit import record_admin
 from ..extensions import db
 from ..models import STAFF_ROLES, StaffUser
 from . import totp
@@ -40,12 +41,14 @@ def staff_create(email, role, password_stdin):
     password = read_password(password_stdin)
     if len(password) < MIN_PASSWORD:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
-    db.session.add(StaffUser(email=email.strip().lower(), role=role,
-                             password_hash=hash_password(password)))
+    row = StaffUser(email=email.strip().lower(), role=role, password_hash=hash_password(password))
+    db.session.add(row)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError as exc:
         raise click.ClickException(f"{email} already has an account") from exc
+    record_admin("cli", "created staff", f"staff:{row.id}", f"role {role}")
+    db.session.commit()
     click.echo(f"{role} {email.strip().lower()} created")
 
 
@@ -61,6 +64,7 @@ def staff_password(email, password_stdin):
     row.password_hash = hash_password(password)
     row.session_version += 1
     row.failed_logins, row.locked_until = 0, None
+    record_admin("cli", "set password of staff", f"staff:{row.id}")
     db.session.commit()
     click.echo(f"password of {row.email} changed; its sessions are logged out")
 
@@ -73,11 +77,13 @@ def staff_totp(email, disable):
     row = find(email)
     if disable:
         row.totp_secret = None
+        record_admin("cli", "reset second factor of staff", f"staff:{row.id}")
         db.session.commit()
         click.echo(f"TOTP disabled for {row.email}")
         return
     row.totp_secret = totp.new_secret()
     row.session_version += 1
+    record_admin("cli", "set second factor of staff", f"staff:{row.id}")
     db.session.commit()
     click.echo(f"secret: {row.totp_secret}")
     click.echo(totp.provisioning_uri(row.totp_secret, row.email, "DSR Portal"))
@@ -89,6 +95,7 @@ def staff_unlock(email):
     """Lift a lockout before its time runs out."""
     row = find(email)
     row.failed_logins, row.locked_until = 0, None
+    record_admin("cli", "unlocked staff", f"staff:{row.id}")
     db.session.commit()
     click.echo(f"{row.email} unlocked")
 
@@ -100,6 +107,7 @@ def staff_deactivate(email):
     row = find(email)
     row.active = False
     row.session_version += 1
+    record_admin("cli", "deactivated staff", f"staff:{row.id}")
     db.session.commit()
     click.echo(f"{row.email} deactivated")
 
