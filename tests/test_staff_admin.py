@@ -7,11 +7,19 @@ import pytest
 from api_support import bearer
 from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, screenshot, sync_playwright
 from helpers import csrf_token
-from test_staff_access import ADMIN, AGENT, PASSWORD, create_staff, logged_in, login
+from test_staff_access import (
+    ADMIN,
+    AGENT,
+    PASSWORD,
+    create_staff,
+    logged_in,
+    login,
+    make_request,
+)
 
-from app.audit import verify_admin_chain
+from app.audit import verify_admin_chain, verify_chain
 from app.extensions import db
-from app.models import AdminEvent, ApiKey, StaffUser, utcnow
+from app.models import AdminEvent, ApiKey, AuditEvent, DataRequest, StaffUser, utcnow
 from app.staff import admin as admin_pages
 from scripts.devredis import free_port
 
@@ -226,6 +234,34 @@ def test_deactivation_ends_the_open_session_and_reactivation_needs_a_new_login(a
     assert agent.get("/staff/").status_code == 302  # the old session stays ended
     assert login(agent, AGENT).status_code == 302
     assert agent.get("/staff/").status_code == 200
+
+
+@pytest.mark.parametrize("way", ["page", "cli"])
+def test_deactivation_hands_back_the_open_requests_on_their_audit_trails(app, way):
+    admin = logged_in(app, ADMIN, "admin")
+    create_staff(app, AGENT)
+    agent_id = staff_id(app, AGENT)
+    open_one = make_request(app, state="in_progress", assignee_id=agent_id)
+    closed_one = make_request(app, state="completed", assignee_id=agent_id)
+    if way == "page":
+        response = post(admin, f"{STAFF_PAGE}/{agent_id}/deactivate")
+        assert response.status_code == 302
+        assert "1 open request(s) assigned to them are unassigned" in admin.get(
+            STAFF_PAGE).get_data(as_text=True)
+        actor = ADMIN
+    else:
+        result = app.test_cli_runner().invoke(args=["staff", "deactivate", AGENT])
+        assert result.exit_code == 0 and "1 open request(s) unassigned" in result.output
+        actor = "cli"
+    with app.app_context():
+        assert db.session.get(DataRequest, open_one).assignee_id is None
+        assert db.session.get(DataRequest, closed_one).assignee_id == agent_id  # history stays
+        event = db.session.execute(
+            db.select(AuditEvent).where(AuditEvent.request_id == open_one)
+            .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
+        assert (event.actor, event.action) == (actor, "assigned")
+        assert event.reason == f"unassigned: {AGENT} was deactivated"
+        assert verify_chain(db.session.get(DataRequest, open_one)).ok
 
 
 def test_admin_unlocks_an_account_and_resets_its_second_factor(app):

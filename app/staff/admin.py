@@ -23,6 +23,7 @@ from ..audit import record_admin, verify_admin_chain
 from ..extensions import db
 from ..models import API_SCOPES, STAFF_ROLES, AdminEvent, ApiKey, StaffUser, utcnow
 from . import admin_only, bp
+from .assignments import release_assignments
 from .forms import ActionForm, ApiKeyForm, NewStaffForm, RoleForm
 from .passwords import hash_password
 
@@ -170,7 +171,10 @@ def admin_staff_deactivate(staff_id):
     row = account(staff_id)
     # A new session version ends every open session, as a password change does.
     remove_rights(row, active=False, session_version=StaffUser.session_version + 1)
-    return done(_("%(email)s is deactivated and logged out everywhere.", email=row.email),
+    released = release_assignments(row, current_user.email)
+    return done(_("%(email)s is deactivated and logged out everywhere; %(count)s open "
+                  "request(s) assigned to them are unassigned.", email=row.email,
+                  count=released),
                 "deactivated staff", row.id)
 
 

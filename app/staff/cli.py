@@ -11,6 +11,7 @@ from ..audit import record_admin
 from ..extensions import db
 from ..models import STAFF_ROLES, StaffUser
 from . import totp
+from .assignments import release_assignments
 from .passwords import hash_password
 
 staff_cli = AppGroup("staff", help="Staff console accounts.")
@@ -107,9 +108,10 @@ def staff_deactivate(email):
     row = find(email)
     row.active = False
     row.session_version += 1
+    released = release_assignments(row, "cli")
     record_admin("cli", "deactivated staff", f"staff:{row.id}")
     db.session.commit()
-    click.echo(f"{row.email} deactivated")
+    click.echo(f"{row.email} deactivated; {released} open request(s) unassigned")
 
 
 @sla_cli.command("sweep")
