@@ -80,4 +80,4 @@ def init_app(app):
     app.cli.add_command(sla_cli)
 
 
-from . import actions, admin, auth, exports, metrics, views  # noqa: E402,F401  (routes register on bp)
+from . import account, actions, admin, auth, exports, metrics, views  # noqa: E402,F401  (routes register on bp)

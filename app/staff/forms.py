@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..models import API_SCOPES, STAFF_ROLES
 from ..portal.forms import plain_text, strip
@@ -89,3 +89,24 @@ class ApiKeyForm(FlaskForm):
     # rule the CLI uses.
     scopes = SelectMultipleField(_l("Scopes"), choices=API_SCOPES, validators=[
         DataRequired(_l("Choose at least one scope."))])
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password.")), Length(max=1024)])
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a new password.")),
+        Length(min=MIN_PASSWORD, max=1024, message=_l(
+            "A password needs at least %(min)d characters.", min=MIN_PASSWORD))])
+    confirm = PasswordField(_l("New password again"), validators=[
+        EqualTo("new", message=_l("The two new passwords are not the same."))])
+
+
+class TotpSetupForm(FlaskForm):
+    code = StringField(_l("Code from your authenticator app"), validators=[
+        DataRequired(_l("Enter the six-digit code.")), Length(max=12)])
+
+
+class PasswordConfirmForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password.")), Length(max=1024)])

@@ -1,0 +1,139 @@
+"""A staff member's own account: change the password, set up or remove the second factor.
+
+Each change needs proof that it is really them (the current password, or a code from the new
+authenticator), is recorded on the admin chain, and moves the session version on: every other
+session of the account ends, this one continues with the new version.
+"""
+import time
+
+from flask import flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.security import check_password_hash
+
+from ..audit import record_admin
+from ..extensions import db
+from ..models import StaffUser, utcnow
+from ..ratelimit import hit
+from . import bp, totp
+from .auth import count_failure, first_use, start_session
+from .forms import PasswordChangeForm, PasswordConfirmForm, TotpSetupForm
+from .passwords import hash_password
+
+SETUP_SECONDS = 600  # a secret offered for set-up must be confirmed within this time
+
+
+def confirm_form():
+    # Its own prefix: the page also holds the password form, whose field is "current" too.
+    return PasswordConfirmForm(prefix="confirm")
+
+
+def own_row():
+    return db.session.get(StaffUser, current_user.id)
+
+
+def pending_secret():
+    """The secret offered for set-up in this session, while it is fresh."""
+    pending = session.get("totp_setup")
+    if pending and time.time() - pending["at"] <= SETUP_SECONDS:
+        return pending["secret"]
+    session.pop("totp_setup", None)
+    return None
+
+
+def account_page(status=200, **forms):
+    row = own_row()
+    secret = None if row.totp_secret else pending_secret()
+    return render_template(
+        "staff/account.html", row=row, secret=secret,
+        uri=totp.provisioning_uri(secret, row.email, "DSR Portal") if secret else None,
+        password_form=forms.get("password_form") or PasswordChangeForm(),
+        setup_form=forms.get("setup_form") or TotpSetupForm(),
+        confirm_form=forms.get("confirm_form") or confirm_form()), status
+
+
+def password_is_right(row, form):
+    """Check the current password; a wrong one counts towards the lockout like a login."""
+    hit("login")
+    if check_password_hash(row.password_hash, form.current.data or ""):
+        return True
+    count_failure(row.id, utcnow())
+    db.session.commit()
+    form.current.errors = [_("That is not your current password.")]
+    return False
+
+
+def save(row, action):
+    """Record the change, end the account's other sessions, keep this one."""
+    row.session_version += 1
+    record_admin(f"staff:{row.id}", action, f"staff:{row.id}")
+    db.session.commit()
+    start_session(row)
+
+
+@bp.get("/account")
+def account():
+    return account_page()
+
+
+@bp.post("/account/password")
+def account_password():
+    form = PasswordChangeForm()
+    row = own_row()
+    if not form.validate() or not password_is_right(row, form):
+        return account_page(400, password_form=form)
+    if check_password_hash(row.password_hash, form.new.data):
+        form.new.errors = [_("The new password must differ from the current one.")]
+        return account_page(400, password_form=form)
+    row.password_hash = hash_password(form.new.data)
+    save(row, "changed own password")
+    flash(_("Your password is changed; your other sessions are logged out."))
+    return redirect(url_for("staff.account"))
+
+
+@bp.post("/account/totp/start")
+def account_totp_start():
+    form = confirm_form()
+    row = own_row()
+    if row.totp_secret:
+        flash(_("A second factor is already set up."))
+        return redirect(url_for("staff.account"))
+    if not form.validate() or not password_is_right(row, form):
+        return account_page(400, confirm_form=form)
+    session["totp_setup"] = {"secret": totp.new_secret(), "at": time.time()}
+    return redirect(url_for("staff.account"))
+
+
+@bp.post("/account/totp/confirm")
+def account_totp_confirm():
+    form = TotpSetupForm()
+    row = own_row()
+    secret = pending_secret()
+    if row.totp_secret or secret is None:
+        flash(_("Start the set-up again: the offered secret has expired."))
+        return redirect(url_for("staff.account"))
+    hit("login")
+    counter = totp.matching_counter(secret, form.code.data, time.time()) \
+        if form.validate() else None
+    if counter is None or not first_use(row.id, counter):
+        form.code.errors = [_("That code is not right. Check the app's clock and try the "
+                              "newest code.")]
+        return account_page(400, setup_form=form)
+    row.totp_secret = secret
+    session.pop("totp_setup", None)
+    save(row, "set own second factor")
+    flash(_("Your second factor is on: from now on you log in with a code as well."))
+    return redirect(url_for("staff.account"))
+
+
+@bp.post("/account/totp/remove")
+def account_totp_remove():
+    form = confirm_form()
+    row = own_row()
+    if not form.validate() or not password_is_right(row, form):
+        return account_page(400, confirm_form=form)
+    if row.totp_secret:
+        row.totp_secret = None
+        save(row, "removed own second factor")
+        flash(_("Your second factor is removed: you log in with the password alone."))
+    return redirect(url_for("staff.account"))
