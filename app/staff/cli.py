@@ -12,11 +12,10 @@ from ..extensions import db
 from ..models import STAFF_ROLES, StaffUser
 from . import totp
 from .assignments import release_assignments
-from .passwords import hash_password
+from .passwords import MIN_PASSWORD, hash_password
 
 staff_cli = AppGroup("staff", help="Staff console accounts.")
 sla_cli = AppGroup("sla", help="Deadline reminders and escalations.")
-MIN_PASSWORD = 12
 
 
 def read_password(from_stdin):

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..models import API_SCOPES, STAFF_ROLES
 from ..portal.forms import plain_text, strip
-from .cli import MIN_PASSWORD
+from .passwords import MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):
