@@ -9,17 +9,25 @@ exist) live with the connectors and are run by ``workflows.scan.check_datamap``.
 
 from __future__ import annotations
 
-import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from workflows.datamap_model import (  # re-exported: callers import them from here
+    KINDS,
+    ON_ERASE,
+    ROOT_IDENTITY,
+    DataMap,
+    DataMapError,
+    Match,
+    StoreConfig,
+    TableMap,
+    template_fields,
+)
 from workflows.datamap_source import SourceLines, find_cycle
 
-KINDS = ("sql", "files", "chroma", "http", "manual")
-ON_ERASE = ("delete", "anonymize", "retain")
-# Every identity graph starts from the verified email address.
-ROOT_IDENTITY = "email"
+__all__ = ["KINDS", "ON_ERASE", "ROOT_IDENTITY", "DataMap", "DataMapError", "Match",
+           "StoreConfig", "TableMap", "load_datamap", "parse_datamap", "template_fields"]
 
 _COMMON_KEYS = {"name", "kind", "purpose", "categories", "retention", "recipients", "source"}
 # kind -> (required keys, optional keys), beyond the common ones.
@@ -34,122 +42,6 @@ _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
 _KIND_ON_ERASE = {"files": ("delete", "retain"), "chroma": ("delete", "retain")}
 _TABLE_REQUIRED = {"table", "match", "on_erase"}
 _TABLE_OPTIONAL = {"provides", "exclude", "correctable", "retain_reason", "anonymize", "portable"}
-
-
-class DataMapError(Exception):
-    """The data map is invalid; ``messages`` lists every problem found."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("\n".join(messages))
-        self.messages = messages
-
-
-@dataclass(frozen=True)
-class Match:
-    """A row belongs to the person when ``column`` holds one of their ``identity`` values."""
-
-    column: str
-    identity: str
-
-
-@dataclass(frozen=True)
-class TableMap:
-    """One table of a sql store and what to do with the person's rows in it."""
-
-    table: str
-    match: Match
-    on_erase: str
-    provides: dict[str, str] = field(default_factory=dict)  # identity name -> column
-    exclude: tuple[str, ...] = ()
-    correctable: tuple[str, ...] = ()
-    anonymize: tuple[str, ...] | None = None  # None: every column but the primary key
-    retain_reason: str | None = None
-    # False: the company derived or created these rows itself; an Art. 20 export leaves them out.
-    portable: bool = True
-    line: int | None = None
-    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class StoreConfig:
-    """One store of the data map. Kind-specific keys are optional fields here."""
-
-    name: str
-    kind: str
-    purpose: str | None = None
-    categories: tuple[str, ...] = ()
-    retention: str | None = None
-    recipients: tuple[str, ...] = ()
-    source: str | None = None
-    tables: tuple[TableMap, ...] = ()
-    url: str | None = None
-    schema: str | None = None
-    timeout: float | None = None
-    retries: int | None = None
-    token_env: str | None = None
-    root: str | None = None
-    path: str | None = None
-    match_identity: str | None = None
-    collection: str | None = None
-    where: dict[str, str] = field(default_factory=dict)
-    on_erase: str | None = None
-    retain_reason: str | None = None
-    instructions: str | None = None
-    portable: bool = True  # kinds without tables; a sql store says it per table
-    line: int | None = None
-    source_path: str | None = None
-    key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
-
-    def locate(
-        self, table: TableMap | None = None, key: str | None = None, line: int | None = None
-    ) -> str:
-        """``file:line: store 'x', table 't', field 'f'`` for messages about this store."""
-        owner = table if table is not None else self
-        line = line or owner.key_lines.get(key or "") or owner.line
-        parts = [f"store {self.name!r}"]
-        if table is not None:
-            parts.append(f"table {table.table!r}")
-        if key is not None:
-            parts.append(f"field {key!r}")
-        prefix = (
-            f"{self.source_path or '<datamap>'}:{line}"
-            if line
-            else (self.source_path or "<datamap>")
-        )
-        return f"{prefix}: {', '.join(parts)}"
-
-    def identities_used(self) -> set[str]:
-        """Identity names this store needs to find a person."""
-        if self.kind == "sql":
-            return {t.match.identity for t in self.tables}
-        if self.kind == "files":
-            return set(template_fields(self.path or ""))
-        if self.kind == "chroma":
-            return {f for v in self.where.values() for f in template_fields(v)}
-        return set()
-
-
-@dataclass(frozen=True)
-class DataMap:
-    """All stores of a company, in file order."""
-
-    stores: tuple[StoreConfig, ...]
-    source_path: str | None = None
-
-    def store(self, name: str) -> StoreConfig:
-        """The store called ``name``; KeyError if there is none."""
-        for store in self.stores:
-            if store.name == name:
-                return store
-        raise KeyError(name)
-
-
-def template_fields(template: str) -> list[str]:
-    """Placeholder names in a ``{identity}`` template, e.g. ``"u/{user_id}"`` -> ``["user_id"]``."""
-    try:
-        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError:
-        return ["<malformed template>"]
 
 
 def load_datamap(path: str | Path) -> DataMap:
