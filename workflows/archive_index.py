@@ -3,6 +3,9 @@
 One self-contained page: inline CSS, no script, no external asset (the person may open it
 with no network, and a page that loads nothing cannot leak that it was opened). Every value
 from a store is HTML-escaped; link targets are percent-encoded relative paths in the zip.
+
+The fixed text is translated (flask_babel gettext, the active language: see
+``workflows.document_language``); the values are printed as the stores and data map wrote them.
 """
 
 from __future__ import annotations
@@ -11,6 +14,10 @@ import html
 import json
 from collections.abc import Sequence
 from urllib.parse import quote
+
+from flask_babel import gettext as _
+
+from workflows.document_language import document_language, written_date
 
 MAX_CELL = 200  # characters of one value shown in the preview; the files hold the rest
 MAX_FILES_LISTED = 1000  # per store, so a store with 100k files still gives a readable page
@@ -46,25 +53,26 @@ def _cell(value: object) -> str:
 
 def _description(facts: dict) -> str:
     if not facts:
-        return '<p class="note">No description of this store was provided.</p>'
+        return '<p class="note">' + _("No description of this store was provided.") + "</p>"
     rows = []
     for label, key in (
-        ("Purpose", "purpose"),
-        ("Categories of data", "categories"),
-        ("Recipients", "recipients"),
-        ("Retention", "retention"),
-        ("Source", "source"),
+        (_("Purpose"), "purpose"),
+        (_("Categories of data"), "categories"),
+        (_("Recipients"), "recipients"),
+        (_("Retention"), "retention"),
+        (_("Source"), "source"),
     ):
         value = facts.get(key)
         if isinstance(value, list | tuple):
             value = ", ".join(str(v) for v in value)
-        rows.append(f"<dt>{label}</dt><dd>{_e(value or 'Not stated')}</dd>")
+        rows.append(f"<dt>{label}</dt><dd>{_e(value or _('Not stated'))}</dd>")
     return "<dl>" + "".join(rows) + "</dl>"
 
 
 def _table(table: dict) -> str:
     parts = [
-        f"<h3>{_e(table['table'])} — {table['rows']} record(s)</h3>",
+        "<h3>" + _("%(table)s — %(rows)s record(s)", table=_e(table["table"]),
+                   rows=table["rows"]) + "</h3>",
         f'<p><a href="{_href(table["json_href"])}">JSON</a> · '
         f'<a href="{_href(table["csv_href"])}">CSV</a></p>',
     ]
@@ -79,8 +87,10 @@ def _table(table: dict) -> str:
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         if table["rows"] > len(preview):
             parts.append(
-                f'<p class="note">First {len(preview)} of {table["rows"]} records shown; '
-                "the JSON and CSV files hold them all.</p>"
+                '<p class="note">'
+                + _("First %(shown)s of %(rows)s records shown; the JSON and CSV files hold "
+                    "them all.", shown=len(preview), rows=table["rows"])
+                + "</p>"
             )
     return "".join(parts)
 
@@ -90,16 +100,20 @@ def _files(store: dict) -> str:
     if not files:
         return ""
     items = "".join(
-        f'<li><a href="{_href(href)}">{_e(name)}</a> ({size} bytes)</li>'
+        "<li>" + _("%(file)s (%(size)s bytes)", file=f'<a href="{_href(href)}">{_e(name)}</a>',
+                   size=size) + "</li>"
         for href, name, size in files[:MAX_FILES_LISTED]
     )
     more = ""
     if len(files) > MAX_FILES_LISTED:
         more = (
-            f'<p class="note">{len(files) - MAX_FILES_LISTED} more file(s) are in the '
-            "archive; manifest.json lists every one.</p>"
+            '<p class="note">'
+            + _("%(count)s more file(s) are in the archive; manifest.json lists every one.",
+                count=len(files) - MAX_FILES_LISTED)
+            + "</p>"
         )
-    return f"<h3>Files — {len(files)}</h3><ul>{items}</ul>{more}"
+    heading = _("Files — %(count)s", count=len(files))
+    return f"<h3>{heading}</h3><ul>{items}</ul>{more}"
 
 
 def _store(store: dict) -> str:
@@ -108,25 +122,41 @@ def _store(store: dict) -> str:
     parts.extend(_table(t) for t in store["tables"])
     parts.append(_files(store))
     if not store["tables"] and not store["files"]:
-        parts.append("<p>No data about you was found in this store.</p>")
+        parts.append("<p>" + _("No data about you was found in this store.") + "</p>")
     if store["tasks"]:
         parts.append(
-            '<p class="note">Part of this store is handled by our staff by hand; anything '
-            "it holds about you will be sent to you separately.</p>"
+            '<p class="note">'
+            + _("Part of this store is handled by our staff by hand; anything it holds about "
+                "you will be sent to you separately.")
+            + "</p>"
         )
     return "<section>" + "".join(parts) + "</section>"
 
 
-_ACCESS_INTRO = (
-    "<p>This archive holds the personal data we found about you, store by store. "
-)
-_EXPORT_INTRO = (
-    "<p>This is an <strong>export under Article 20 GDPR</strong> (data portability): the "
-    "personal data you provided to us, including what we recorded from your use of the "
-    "service, in machine-readable form so that you can take it to another service. It leaves "
-    "out data we derived or created ourselves; an access request gives you a copy of "
-    "everything we hold, that data included. "
-)
+def _intro(export: bool) -> str:
+    """What the archive is and where to look in it (one paragraph per kind, so that a
+    translation can order its sentences freely)."""
+    if export:
+        text = _(
+            "This is an <strong>export under Article 20 GDPR</strong> (data portability): the "
+            "personal data you provided to us, including what we recorded from your use of the "
+            "service, in machine-readable form so that you can take it to another service. It "
+            "leaves out data we derived or created ourselves; an access request gives you a "
+            "copy of everything we hold, that data included. <strong>report.pdf</strong> "
+            "explains why we hold it, who receives it, how long we keep it and your rights. "
+            "The <code>data</code> folder has every record as JSON and CSV; the "
+            "<code>files</code> folder has your files; <code>manifest.json</code> lists the "
+            "SHA-256 checksum of every file so you can check nothing was altered."
+        )
+    else:
+        text = _(
+            "This archive holds the personal data we found about you, store by store. "
+            "<strong>report.pdf</strong> explains why we hold it, who receives it, how long "
+            "we keep it and your rights. The <code>data</code> folder has every record as JSON "
+            "and CSV; the <code>files</code> folder has your files; <code>manifest.json</code> "
+            "lists the SHA-256 checksum of every file so you can check nothing was altered."
+        )
+    return f"<p>{text}</p>"
 
 
 def _not_portable(entries: list[dict]) -> str:
@@ -135,16 +165,18 @@ def _not_portable(entries: list[dict]) -> str:
     items = []
     for entry in entries:
         what = (
-            "the whole store"
+            _("the whole store")
             if entry["whole_store"]
-            else "table(s) " + ", ".join(_e(t) for t in entry["tables"])
+            else _("table(s) %(tables)s", tables=", ".join(_e(t) for t in entry["tables"]))
         )
-        items.append(f"<li>{_e(entry['store'])}: {what}</li>")
+        items.append("<li>" + _("%(store)s: %(tables)s", store=_e(entry["store"]), tables=what)
+                     + "</li>")
     return (
-        '<section><h2 id="not-portable">Left out of this export</h2>'
-        "<p>These hold data we derived or created ourselves, not data you provided, so "
-        "Article 20 does not cover them. Ask for a copy of your data (an access request) to "
-        f"receive them.</p><ul>{''.join(items)}</ul></section>"
+        '<section><h2 id="not-portable">' + _("Left out of this export") + "</h2><p>"
+        + _("These hold data we derived or created ourselves, not data you provided, so "
+            "Article 20 does not cover them. Ask for a copy of your data (an access request) "
+            "to receive them.")
+        + f"</p><ul>{''.join(items)}</ul></section>"
     )
 
 
@@ -157,7 +189,7 @@ def render_index(
     stores: list[dict],
     not_portable: Sequence[dict] = (),
 ) -> str:
-    """The whole index.html.
+    """The whole index.html, in the active language (``generated_at``: ISO 8601).
 
     ``stores``: ``[{"store", "anchor", "facts": <statement store dict or {}>,
     "tables": [{"table", "rows", "columns", "json_href", "csv_href", "preview": [row]}],
@@ -166,24 +198,23 @@ def render_index(
     of what the export leaves out.
     """
     export = request_type == "export"
-    kind = "export of your data" if export else "copy of your data"
+    heading = (_("Your export of your data from %(company)s", company=_e(company)) if export
+               else _("Your copy of your data from %(company)s", company=_e(company)))
     toc = "".join(f'<li><a href="#{_e(s["anchor"])}">{_e(s["store"])}</a></li>' for s in stores)
     if export and not_portable:
-        toc += '<li><a href="#not-portable">Left out of this export</a></li>'
+        toc += '<li><a href="#not-portable">' + _("Left out of this export") + "</a></li>"
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="{_e(document_language())}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Your data — {_e(reference)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>Your {kind} from {_e(company)}</h1>"
-        f"<p>Request reference <strong>{_e(reference)}</strong>, generated "
-        f"{_e(generated_at)}.</p>"
-        + (_EXPORT_INTRO if export else _ACCESS_INTRO)
-        + "<strong>report.pdf</strong> explains why we hold it, who receives it, how long we "
-        "keep it and your rights. The <code>data</code> folder has every record as JSON and "
-        "CSV; the <code>files</code> folder has your files; <code>manifest.json</code> lists "
-        "the SHA-256 checksum of every file so you can check nothing was altered.</p>"
-        f"<nav><ul>{toc}</ul></nav>"
+        "<title>" + _("Your data — %(reference)s", reference=_e(reference))
+        + f"</title><style>{_CSS}</style></head><body>"
+        f"<h1>{heading}</h1><p>"
+        + _("Request reference <strong>%(reference)s</strong>, generated %(generated)s.",
+            reference=_e(reference), generated=_e(written_date(generated_at)))
+        + "</p>"
+        + _intro(export)
+        + f"<nav><ul>{toc}</ul></nav>"
         + "".join(_store(s) for s in stores)
         + (_not_portable(list(not_portable)) if export else "")
         + "</body></html>\n"

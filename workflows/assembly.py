@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.extensions import db
+from app.i18n import in_locale
 from app.lifecycle import lock, transition
 from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
@@ -120,9 +121,12 @@ def deliver_archive(step, data_request):
     storage().get_tree(staging_key(data_request), staging_dir(data_request))
     # A retry makes a new passphrase and a new zip: the old one was never shown to anyone.
     passphrase = new_passphrase() if current_app.config["ARCHIVE_ENCRYPTION"] == "aes256" else None
-    info = build_archive(staging_dir(data_request), target, reference=data_request.reference,
-                         generated_at=utcnow(), statement=statement(data_request),
-                         password=passphrase.encode() if passphrase else None)
+    # index.html and report.pdf speak the language the request was made in, as its emails do.
+    with in_locale(data_request.locale):
+        info = build_archive(staging_dir(data_request), target,
+                             reference=data_request.reference, generated_at=utcnow(),
+                             statement=statement(data_request),
+                             password=passphrase.encode() if passphrase else None)
     key = publish(info.path, data_request)
     save_delivery(data_request, "archive", key, info.bytes, info.sha256, passphrase)
     records = sum(s.records for s in steps)
@@ -178,7 +182,8 @@ def deliver_certificate(step, data_request):
     steps = store_steps(data_request)
     facts = certificate_facts(data_request, steps, utcnow())
     path = output_dir(data_request) / f"deletion-certificate-{data_request.reference}.pdf"
-    sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
+    with in_locale(data_request.locale):
+        sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
     key = publish(path, data_request)
     save_delivery(data_request, "certificate", key, size, sha256)
     erased = sum(o["count"] for s in facts["stores"] for o in s["outcomes"]

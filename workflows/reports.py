@@ -8,8 +8,9 @@ purpose such as ``<b>`` or ``R&D`` prints as written and cannot inject markup.
 Documents are built in reportlab's invariant mode (fixed creation date and document id): the
 same input gives the same bytes, which tests and the archive's checksums rely on.
 
-The standard PDF fonts cover Latin-1 only; text in other scripts (e.g. Japanese names) would
-need an embedded Unicode font, which this module does not ship yet.
+The fixed text is translated (flask_babel gettext: the active language, see
+``workflows.document_language``); values from the config, the data map or a store are printed
+as written. Runs outside Latin-1 (Japanese text, fixed or from a store) are set in a CJK font.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -25,49 +28,59 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from workflows.document_language import written_date
+
 # Where to complain, by the regime that applies to the person. Addresses are the authorities'
 # own complaint pages (checked 2026-03).
+# Names are lazy strings: they are written in the language active where they are printed
+# (the PPC's address too: its Japanese site for a Japanese reader).
 AUTHORITIES = {
     "appi": (
-        "Personal Information Protection Commission (PPC), Japan",
-        "https://www.ppc.go.jp/en/",
+        _l("Personal Information Protection Commission (PPC), Japan"),
+        _l("https://www.ppc.go.jp/en/"),
     ),
     "gdpr": (
-        "the data protection supervisory authority of the EU/EEA country where you live, "
-        "work or where you think the infringement happened",
+        _l("the data protection supervisory authority of the EU/EEA country where you live, "
+           "work or where you think the infringement happened"),
         "https://edpb.europa.eu/about-edpb/about-edpb/members_en",
     ),
     "uk": (
-        "Information Commissioner's Office (ICO), United Kingdom",
+        _l("Information Commissioner's Office (ICO), United Kingdom"),
         "https://ico.org.uk/make-a-complaint/",
     ),
-    "ccpa": ("California Privacy Protection Agency (CPPA)", "https://cppa.ca.gov/"),
-    "us_state": ("the Attorney General of your state", ""),
+    "ccpa": (_l("California Privacy Protection Agency (CPPA)"), "https://cppa.ca.gov/"),
+    "us_state": (_l("the Attorney General of your state"), ""),
 }
 # The complaint route named first for each regime; "company" (no statutory regime) falls back
 # to Japan's, as the company is governed by Japanese law (policy section 10).
 _PRIMARY = {"gdpr": "gdpr", "uk": "uk", "ccpa": "ccpa", "us_state": "us_state", "appi": "appi"}
 
+# (right, what it gives the person, GDPR article and paragraph)
 RIGHTS = (
-    ("Access", "a copy of your personal data and the facts in this statement", "15"),
-    ("Rectification", "correction of inaccurate or incomplete data", "16"),
-    ("Erasure", "deletion of your data, except what the law requires us to keep", "17"),
-    ("Restriction", "that we only store your data while a dispute is resolved", "18"),
+    (_l("Access"), _l("a copy of your personal data and the facts in this statement"),
+     "15", ""),
+    (_l("Rectification"), _l("correction of inaccurate or incomplete data"), "16", ""),
+    (_l("Erasure"), _l("deletion of your data, except what the law requires us to keep"),
+     "17", ""),
+    (_l("Restriction"), _l("that we only store your data while a dispute is resolved"),
+     "18", ""),
     (
-        "Portability",
-        "your data in a structured, machine-readable format (the JSON and CSV "
-        "files in this archive)",
-        "20",
+        _l("Portability"),
+        _l("your data in a structured, machine-readable format (the JSON and CSV "
+           "files in this archive)"),
+        "20", "",
     ),
     (
-        "Objection",
-        "to processing based on our legitimate interests, and to direct marketing at any time",
-        "21",
+        _l("Objection"),
+        _l("to processing based on our legitimate interests, and to direct marketing at "
+           "any time"),
+        "21", "",
     ),
     (
-        "Withdraw consent",
-        "at any time, for processing based on consent, without affecting what was done before",
-        "7(3)",
+        _l("Withdraw consent"),
+        _l("at any time, for processing based on consent, without affecting what was done "
+           "before"),
+        "7", "3",
     ),
 )
 
@@ -92,17 +105,26 @@ _NON_LATIN1 = re.compile(r"[^\x00-\xff]+")
 
 
 def _text(value: object) -> str:
-    """A value as Paragraph-safe text: markup escaped, lists joined, CJK runs in a CJK font."""
+    """A value as Paragraph-safe text: markup escaped, lists joined."""
     if value is None or value == "" or value == []:
-        return "Not stated"
+        return _("Not stated")
     if isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value)
-    return _NON_LATIN1.sub(lambda m: f'<font name="{CJK_FONT}">{m.group(0)}</font>',
-                           escape(str(value)))
+    return escape(str(value))
 
 
 def _p(markup: str, style: ParagraphStyle = _BODY) -> Paragraph:
-    return Paragraph(markup, style)
+    """A paragraph whose CJK runs, fixed text or values alike, are set in the CJK font (tags
+    and attributes are ASCII, so wrapping never splits one)."""
+    return Paragraph(
+        _NON_LATIN1.sub(lambda m: f'<font name="{CJK_FONT}">{m.group(0)}</font>', markup),
+        style,
+    )
+
+
+def _field(label: str, value: str) -> Paragraph:
+    """``<b>Label:</b> value`` (the colon is the language's own)."""
+    return _p(_("<b>%(label)s:</b> %(value)s", label=label, value=value))
 
 
 def _build(path_or_file, story: list, title: str) -> None:
@@ -129,36 +151,47 @@ def _table(rows: list[list[str]], widths: list[float]) -> Table:
 # --- Art. 15 statement -------------------------------------------------------------------
 
 
-def _store_section(store: dict) -> list:
-    facts = [
-        ("Purpose", store.get("purpose")),
-        ("Categories of data", store.get("categories")),
-        ("Recipients", store.get("recipients")),
-        ("Retention", store.get("retention")),
-        ("Source", store.get("source") or "You, or your use of our services"),
+def _facts(store: dict) -> list[tuple[str, object]]:
+    """The Art. 15(1) facts of one store, labelled in the reader's language."""
+    return [
+        (_("Purpose"), store.get("purpose")),
+        (_("Categories of data"), store.get("categories")),
+        (_("Recipients"), store.get("recipients")),
+        (_("Retention"), store.get("retention")),
+        (_("Source"), store.get("source") or _("You, or your use of our services")),
     ]
+
+
+def _store_section(store: dict) -> list:
     flow = [_p(_text(store.get("store")), _H3)]
-    flow.extend(_p(f"<b>{label}:</b> {_text(value)}") for label, value in facts)
+    flow.extend(_field(label, _text(value)) for label, value in _facts(store))
     kept = [
         (table, rule.get("reason"))
         for table, rule in (store.get("on_erase") or {}).items()
         if rule.get("rule") == "retain"
     ]
     for table, reason in kept:
-        flow.append(_p(f"<b>Kept after an erasure request ({_text(table)}):</b> {_text(reason)}"))
+        flow.append(_p(_("<b>Kept after an erasure request (%(table)s):</b> %(reason)s",
+                         table=_text(table), reason=_text(reason))))
     return flow
+
+
+def _right(name, what, article: str, paragraph: str, cite: bool) -> Paragraph:
+    if not cite:
+        return _p(_("<b>%(name)s</b>: %(what)s.", name=name, what=what))
+    ref = (_("GDPR Art. %(article)s(%(paragraph)s)", article=article, paragraph=paragraph)
+           if paragraph else _("GDPR Art. %(article)s", article=article))
+    return _p(_("<b>%(name)s</b> (%(ref)s): %(what)s.", name=name, ref=ref, what=what))
 
 
 def _rights_section(regime: str) -> list:
     cite = regime in ("gdpr", "uk")
-    flow = [_p("Your rights", _H2)]
-    for name, what, article in RIGHTS:
-        ref = f" (GDPR Art. {article})" if cite else ""
-        flow.append(_p(f"<b>{name}</b>{ref}: {what}."))
+    flow = [_p(_("Your rights"), _H2)]
+    flow.extend(_right(*right, cite=cite) for right in RIGHTS)
     flow.append(
         _p(
-            "To exercise any of them, reply to the contact below; we will verify your identity "
-            "first and answer within the legal deadline."
+            _("To exercise any of them, reply to the contact below; we will verify your "
+              "identity first and answer within the legal deadline.")
         )
     )
     return flow
@@ -167,18 +200,22 @@ def _rights_section(regime: str) -> list:
 def _complaint_section(regime: str, contact: str) -> list:
     primary = _PRIMARY.get(regime, "appi")
     name, url = AUTHORITIES[primary]
-    where = f" ({_text(url)})" if url else ""
     others = [AUTHORITIES[k][0] for k in ("appi", "gdpr", "uk", "ccpa") if k != primary]
+    if url:
+        lodge = _("You may first contact us at %(contact)s. You also have the right to lodge a "
+                  "complaint with <b>%(authority)s</b> (%(url)s).",
+                  contact=_text(contact), authority=_text(name), url=_text(url))
+    else:
+        lodge = _("You may first contact us at %(contact)s. You also have the right to lodge a "
+                  "complaint with <b>%(authority)s</b>.",
+                  contact=_text(contact), authority=_text(name))
     return [
-        _p("How to complain", _H2),
+        _p(_("How to complain"), _H2),
+        _p(lodge),
         _p(
-            f"You may first contact us at {_text(contact)}. You also have the right to lodge "
-            f"a complaint with <b>{_text(name)}</b>{where}."
-        ),
-        _p(
-            "Depending on where you live, you may instead complain to: "
-            + "; ".join(_text(o) for o in others)
-            + "; in other US states, the Attorney General of your state."
+            _("Depending on where you live, you may instead complain to: %(others)s; in other "
+              "US states, the Attorney General of your state.",
+              others=_("; ").join(_text(o) for o in others))
         ),
     ]
 
@@ -188,49 +225,63 @@ def _left_out_section(entries: list) -> list:
     if not entries:
         return []
     lines = [
-        _text(e["store"]) + (" (the whole store)" if e.get("whole_store")
-                             else ": " + _text(", ".join(e.get("tables") or [])))
+        _("%(store)s (the whole store)", store=_text(e["store"])) if e.get("whole_store")
+        else _("%(store)s: %(tables)s", store=_text(e["store"]),
+               tables=_text(", ".join(e.get("tables") or [])))
         for e in entries
     ]
-    return [_p("Left out of this export", _H2),
-            _p("Not data you provided, so not part of an Article 20 export: " + "; ".join(lines)
-               + ".")]
+    return [_p(_("Left out of this export"), _H2),
+            _p(_("Not data you provided, so not part of an Article 20 export: %(entries)s.",
+                 entries=_("; ").join(lines)))]
 
 
 def _transfer_section(statement: dict) -> list:
     transfers = statement.get("transfers") or []
     if not transfers:
         return []
-    return [_p("International transfers", _H2)] + [_p(_text(t)) for t in transfers]
+    return [_p(_("International transfers"), _H2)] + [_p(_text(t)) for t in transfers]
+
+
+def _about_statement(kind: str) -> str:
+    if kind == "export":
+        return _(
+            "This statement answers Article 15(1) GDPR (and the equivalent rules of the APPI "
+            "and US state laws): for each place where we hold data about you, why we hold it, "
+            "what kinds of data, who receives it, how long we keep it and where it came from. "
+            "The data you provided to us is in the data and files folders of this archive, "
+            "in machine-readable form (Article 20 GDPR). Data we derived or created "
+            "ourselves is not part of an export; it is listed below and in index.html, "
+            "and an access request gives you a copy of it."
+        )
+    return _(
+        "This statement answers Article 15(1) GDPR (and the equivalent rules of the APPI "
+        "and US state laws): for each place where we hold data about you, why we hold it, "
+        "what kinds of data, who receives it, how long we keep it and where it came from. "
+        "The data itself is in the data and files folders of this archive."
+    )
 
 
 def art15_report(path_or_file, statement: dict) -> None:
-    """Write the Art. 15(1) statement for ``statement`` (see ``workflows.archive``) as a PDF.
+    """Write the Art. 15(1) statement for ``statement`` (see ``workflows.archive``) as a PDF,
+    in the active language.
 
     ``statement`` may also hold ``"transfers": [str]``, one paragraph per international
     transfer (for the seed company: ``TRANSFER_TO_JAPAN``).
     """
     regime = str(statement.get("regime") or "company")
     kind = "export" if statement.get("request_type") == "export" else "access"
+    title = _("Statement about your personal data")
     story = [
-        _p("Statement about your personal data", _H1),
-        _p(f"<b>Company:</b> {_text(statement.get('company'))}"),
-        _p(f"<b>Contact:</b> {_text(statement.get('contact'))}"),
-        _p(f"<b>Request reference:</b> {_text(statement.get('reference'))} ({kind})"),
-        _p(f"<b>Generated:</b> {_text(statement.get('generated_at'))}"),
+        _p(title, _H1),
+        _field(_("Company"), _text(statement.get("company"))),
+        _field(_("Contact"), _text(statement.get("contact"))),
+        _field(_("Request reference"),
+               _("%(reference)s (%(kind)s)", reference=_text(statement.get("reference")),
+                 kind=_("export") if kind == "export" else _("access"))),
+        _field(_("Generated"), _text(written_date(statement.get("generated_at")))),
         Spacer(1, 4 * mm),
-        _p(
-            "This statement answers Article 15(1) GDPR (and the equivalent rules of the APPI "
-            "and US state laws): for each place where we hold data about you, why we hold it, "
-            "what kinds of data, who receives it, how long we keep it and where it came from. "
-            + ("The data you provided to us is in the data and files folders of this archive, "
-               "in machine-readable form (Article 20 GDPR). Data we derived or created "
-               "ourselves is not part of an export; it is listed below and in index.html, "
-               "and an access request gives you a copy of it."
-               if kind == "export" else
-               "The data itself is in the data and files folders of this archive.")
-        ),
-        _p("What we hold, store by store", _H2),
+        _p(_about_statement(kind)),
+        _p(_("What we hold, store by store"), _H2),
     ]
     for store in statement.get("stores", []):
         story.extend(_store_section(store))
@@ -239,10 +290,11 @@ def art15_report(path_or_file, statement: dict) -> None:
     story.extend(_transfer_section(statement))
     story.extend(_rights_section(regime))
     story.extend(_complaint_section(regime, str(statement.get("contact") or "")))
-    _build(path_or_file, story, "Statement about your personal data")
+    _build(path_or_file, story, title)
 
 
-TRANSFER_TO_JAPAN = (
+# Lazy: the statement holds it as data, and it is printed in the reader's language.
+TRANSFER_TO_JAPAN = _l(
     "Our servers and databases are in Japan, and our privacy policy is governed by Japanese "
     "law (policy section 10). If you live outside Japan, your data is transferred to and "
     "processed in Japan. The European Commission has found that Japan ensures an adequate "
@@ -253,74 +305,84 @@ TRANSFER_TO_JAPAN = (
 
 # --- deletion certificate ----------------------------------------------------------------
 
+# What an erase step did, as the certificate says it ("retained" rows go to their own table).
+ACTIONS = {"deleted": _l("deleted"), "anonymized": _l("anonymized")}
 
-def deletion_certificate(path_or_file, certificate: dict) -> None:
-    """Write the deletion certificate PDF.
 
-    ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
-    "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
-    "retained", "count", "reason"}]}], "backups_roll_off": ISO date (completed + 180 days),
-    "verified_empty": [store names re-scanned and found empty]}``.
-    """
-    stores = certificate.get("stores", [])
-    story = [
-        _p("Certificate of deletion", _H1),
-        _p(f"<b>Company:</b> {_text(certificate.get('company'))}"),
-        _p(f"<b>Request reference:</b> {_text(certificate.get('reference'))}"),
-        _p(f"<b>Completed:</b> {_text(certificate.get('completed_at'))}"),
-        Spacer(1, 4 * mm),
-        _p("What we erased", _H2),
-    ]
-    erased = [["Store", "Table", "Action", "Records"]]
-    kept = [["Store", "Table", "Records", "Why we keep it"]]
+def _outcome_tables(stores: list) -> tuple[list, list]:
+    """(erased, kept) table rows, each with its header row first."""
+    erased = [[_("Store"), _("Table"), _("Action"), _("Records")]]
+    kept = [[_("Store"), _("Table"), _("Records"), _("Why we keep it")]]
     for store in stores:
         for o in store.get("outcomes", []):
             row = [_text(store.get("store")), _text(o.get("table"))]
             if o.get("action") == "retained":
                 kept.append(row + [_text(o.get("count", 0)), _text(o.get("reason"))])
             else:
-                erased.append(row + [_text(o.get("action")), _text(o.get("count", 0))])
+                action = ACTIONS.get(o.get("action"), o.get("action"))
+                erased.append(row + [_text(action), _text(o.get("count", 0))])
+    return erased, kept
+
+
+def deletion_certificate(path_or_file, certificate: dict) -> None:
+    """Write the deletion certificate PDF, in the active language.
+
+    ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
+    "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
+    "retained", "count", "reason"}]}], "backups_roll_off": ISO date (completed + 180 days),
+    "verified_empty": [store names re-scanned and found empty]}``.
+    """
+    title = _("Certificate of deletion")
+    story = [
+        _p(title, _H1),
+        _field(_("Company"), _text(certificate.get("company"))),
+        _field(_("Request reference"), _text(certificate.get("reference"))),
+        _field(_("Completed"), _text(written_date(certificate.get("completed_at")))),
+        Spacer(1, 4 * mm),
+        _p(_("What we erased"), _H2),
+    ]
+    erased, kept = _outcome_tables(certificate.get("stores", []))
     if len(erased) > 1:
         story.append(_table(erased, [45, 55, 35, 25]))
     else:
-        story.append(_p("We found nothing of yours that could be erased."))
-    story.append(_p("What we kept, and why", _H2))
+        story.append(_p(_("We found nothing of yours that could be erased.")))
+    story.append(_p(_("What we kept, and why"), _H2))
     if len(kept) > 1:
         story.append(_table(kept, [35, 40, 20, 79]))
         story.append(
             _p(
-                "We keep these records only as long as the law requires, and delete "
-                "them when that period ends."
+                _("We keep these records only as long as the law requires, and delete "
+                  "them when that period ends.")
             )
         )
     else:
-        story.append(_p("Nothing: we kept no personal data about you."))
+        story.append(_p(_("Nothing: we kept no personal data about you.")))
     verified = certificate.get("verified_empty") or []
-    story.append(_p("Checked afterwards", _H2))
+    story.append(_p(_("Checked afterwards"), _H2))
     story.append(
         _p(
-            "After erasing, we searched these stores again and found no erasable data about you: "
-            + _text(verified)
-            + "."
+            _("After erasing, we searched these stores again and found no erasable data about "
+              "you: %(stores)s.", stores=_text(verified))
             if verified
-            else "No store was re-checked after erasure; contact us if you need this confirmed."
+            else _("No store was re-checked after erasure; contact us if you need this "
+                   "confirmed.")
         )
     )
     story.extend(
         [
-            _p("Backups", _H2),
+            _p(_("Backups"), _H2),
             _p(
-                "Our encrypted backups are kept for up to 180 days and then destroyed, so copies "
-                "of the erased data in backups will be gone by <b>"
-                f"{_text(certificate.get('backups_roll_off'))}</b>."
+                _("Our encrypted backups are kept for up to 180 days and then destroyed, so "
+                  "copies of the erased data in backups will be gone by <b>%(date)s</b>.",
+                  date=_text(written_date(certificate.get("backups_roll_off"))))
             ),
-            _p("This request", _H2),
+            _p(_("This request"), _H2),
             _p(
-                "We keep a minimised record of this request to show that we honoured it: the "
-                "reference, dates and outcomes above. Your email address in it has been replaced "
-                "by a keyed hash."
+                _("We keep a minimised record of this request to show that we honoured it: "
+                  "the reference, dates and outcomes above. Your email address in it has been "
+                  "replaced by a keyed hash.")
             ),
-            _p(f"Questions: {_text(certificate.get('contact'))}."),
+            _p(_("Questions: %(contact)s.", contact=_text(certificate.get("contact")))),
         ]
     )
-    _build(path_or_file, story, "Certificate of deletion")
+    _build(path_or_file, story, title)

@@ -1,0 +1,40 @@
+"""The language of the documents a person receives (index.html and the PDFs).
+
+The builders translate their fixed text with flask_babel's gettext, so they speak whatever
+language is active: the assemble job renders inside ``app.i18n.in_locale(request.locale)``,
+as the completion emails do. With no app context (unit tests, a script) it is English.
+
+Dates come to the builders as ISO 8601 strings. English keeps them as written (2026-09-06:
+unambiguous, and what the English documents have always shown); other languages get their
+own long form (2026年9月6日). Moments are UTC and say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from babel.dates import format_date, format_time
+from flask_babel import get_locale
+
+
+def document_language() -> str:
+    """The active language code ('en' outside any app context)."""
+    return str(get_locale() or "en")
+
+
+def written_date(value: object) -> str:
+    """An ISO 8601 date or moment the reader's way; anything else unchanged."""
+    text = "" if value is None else str(value)
+    language = document_language()
+    if language == "en" or not text:
+        return text
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if "T" not in text and " " not in text:  # a calendar date: no time of day to show
+        return format_date(moment.date(), format="long", locale=language)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return (f"{format_date(moment.date(), format='long', locale=language)} "
+            f"{format_time(moment.time(), format='short', locale=language)} UTC")
