@@ -23,7 +23,7 @@ install: $(STAMP) $(MO)
 # After changing user-facing text: re-extract and merge into the Japanese catalog.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --omit-header .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --omit-header --width 100
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --width 100
 
 run: install
 	$(BIN)/python scripts/serve.py
