@@ -84,6 +84,46 @@ RIGHTS = (
     ),
 )
 
+# Japan (APPI, as amended in 2020) and California (CCPA as amended by the CPRA): the rights as
+# those laws name them, with the provision, for people whose request falls under them.
+RIGHTS_BY_LAW = {
+    "appi": (
+        (_l("Disclosure"), _l("of the retained personal data we hold about you, in electronic "
+                              "form if you ask, and of the records of its provision to third "
+                              "parties"), _l("APPI Art. 33")),
+        (_l("Correction, addition or deletion"), _l("where the content of your data is not "
+                                                    "true"), _l("APPI Art. 34")),
+        (_l("Cessation of use or erasure"), _l("where your data is used beyond its purpose, "
+                                               "was obtained improperly, is no longer needed, "
+                                               "or its handling may harm your rights or "
+                                               "legitimate interests"),
+         _l("APPI Art. 35(1), (5)")),
+        (_l("Cessation of provision to third parties"), _l("where your data is provided to a "
+                                                           "third party without the consent "
+                                                           "the law requires"),
+         _l("APPI Art. 35(3)")),
+        (_l("Notice of the purpose of use"), _l("why we use your retained personal data"),
+         _l("APPI Art. 32(2)")),
+    ),
+    "ccpa": (
+        (_l("Right to know"), _l("the categories and specific pieces of personal information we "
+                                 "collected, its sources, purposes and the third parties we "
+                                 "disclose it to"), _l("Cal. Civ. Code 1798.110, 1798.115")),
+        (_l("Right to delete"), _l("the personal information we collected from you, except what "
+                                   "the law lets us keep"), _l("Cal. Civ. Code 1798.105")),
+        (_l("Right to correct"), _l("inaccurate personal information"),
+         _l("Cal. Civ. Code 1798.106")),
+        (_l("Right to opt out of sale or sharing"), _l("of your personal information, sharing "
+                                                       "meaning for cross-context behavioural "
+                                                       "advertising"),
+         _l("Cal. Civ. Code 1798.120")),
+        (_l("Right to limit use of sensitive personal information"),
+         _l("to what is needed to provide the service"), _l("Cal. Civ. Code 1798.121")),
+        (_l("Non-discrimination"), _l("no different price or service for exercising these "
+                                      "rights"), _l("Cal. Civ. Code 1798.125")),
+    ),
+}
+
 _STYLES = getSampleStyleSheet()
 _BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=10, leading=13)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=9, leading=11)
@@ -184,10 +224,21 @@ def _right(name, what, article: str, paragraph: str, cite: bool) -> Paragraph:
     return _p(_("<b>%(name)s</b> (%(ref)s): %(what)s.", name=name, ref=ref, what=what))
 
 
+def _cited_right(name, what, ref) -> Paragraph:
+    return _p(_("<b>%(name)s</b> (%(ref)s): %(what)s.", name=name, ref=ref, what=what))
+
+
 def _rights_section(regime: str) -> list:
-    cite = regime in ("gdpr", "uk")
     flow = [_p(_("Your rights"), _H2)]
-    flow.extend(_right(*right, cite=cite) for right in RIGHTS)
+    if regime in RIGHTS_BY_LAW:
+        # The person's own law, cited; the company's further promises after it.
+        flow.extend(_cited_right(*right) for right in RIGHTS_BY_LAW[regime])
+        flow.append(_p(_("In addition, our privacy policy promises everyone a copy of their data "
+                         "in a portable format (the JSON and CSV files of an export) and the "
+                         "right to withdraw consent at any time.")))
+    else:
+        cite = regime in ("gdpr", "uk")
+        flow.extend(_right(*right, cite=cite) for right in RIGHTS)
     flow.append(
         _p(
             _("To exercise any of them, reply to the contact below; we will verify your "

@@ -106,18 +106,29 @@ def test_an_export_statement_names_what_it_leaves_out_and_access_does_not():
     assert "Left out of this export" not in access and "usage_analytics" not in access
 
 
-def test_statement_lists_the_persons_rights():
-    text = pdf_text(pdf_bytes(art15_report, STATEMENT))
-    for right in (
-        "Access",
-        "Rectification",
-        "Erasure",
-        "Restriction",
-        "Portability",
-        "Objection",
-        "Withdraw consent",
-    ):
-        assert right in text
+def test_statement_lists_the_rights_of_the_persons_own_law_with_their_provisions():
+    gdpr = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "regime": "gdpr"}))
+    for right in ("Access (GDPR Art. 15)", "Rectification (GDPR Art. 16)",
+                  "Erasure (GDPR Art. 17)", "Restriction (GDPR Art. 18)",
+                  "Portability (GDPR Art. 20)", "Objection (GDPR Art. 21)",
+                  "Withdraw consent (GDPR Art. 7(3))"):
+        assert right in gdpr
+    appi = pdf_text(pdf_bytes(art15_report, STATEMENT))  # regime appi
+    for right in ("Disclosure (APPI Art. 33)", "Correction, addition or deletion (APPI Art. 34)",
+                  "Cessation of use or erasure (APPI Art. 35(1), (5))",
+                  "Cessation of provision to third parties (APPI Art. 35(3))",
+                  "Notice of the purpose of use (APPI Art. 32(2))", "portable format"):
+        assert right in appi
+    assert "GDPR Art." not in appi
+    ccpa = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "regime": "ccpa"}))
+    for right in ("Right to know", "Right to delete (Cal. Civ. Code 1798.105)",
+                  "Right to correct (Cal. Civ. Code 1798.106)",
+                  "Right to opt out of sale or sharing", "Non-discrimination"):
+        assert right in ccpa
+    # Elsewhere (no statutory regime): the company's promises, without citations.
+    company = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "regime": "company"}))
+    assert "Rectification" in company and "Withdraw consent" in company
+    assert "GDPR Art." not in company and "APPI Art." not in company
 
 
 @pytest.mark.parametrize(
