@@ -10,6 +10,7 @@ import zipfile
 
 import boto3
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, screenshot, sync_playwright
 from helpers import ROOT, csrf_token, links_in, submit
 from moto.server import ThreadedMotoServer
 from rq.job import Job
@@ -166,3 +167,33 @@ def test_bucket_downloads_are_counted_then_fetched_from_the_bucket_or_streamed(
         assert "form-action 'self';" in csp
         assert response.status_code == 200 and response.data.startswith(b"PK")
     assert post(client, path).status_code == 410  # counted, whichever way it was handed over
+
+
+def test_in_a_browser_the_download_button_follows_the_redirect_to_the_bucket(
+        make_app, s3_env, monkeypatch, tmp_path):
+    """Chromium applies CSP form-action to the redirect that answers a form: if the page did
+    not allow the bucket's origin, the download would silently be blocked."""
+    start = sync_playwright()
+    monkeypatch.setenv("STORAGE_URL", f"s3://{BUCKET}/browser-{os.getpid()}")
+    monkeypatch.setenv("S3_ENDPOINT_URL", s3_env)
+    app = make_app()
+    path = completed_with_archive(app, tmp_path, max_downloads=1)
+    with LiveServer(app, free_port()) as server, start() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(accept_downloads=True, locale="en-GB").new_page()
+            refused = []
+            page.on("console", lambda message: refused.append(message.text)
+                    if "Content Security Policy" in message.text else None)
+            page.goto(server.url + path)
+            screenshot(page, "30-download-from-bucket")
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Download").click()
+            saved = tmp_path / "saved.zip"
+            info.value.save_as(saved)
+            assert info.value.url.startswith(s3_env + "/")  # fetched from the bucket itself
+            assert info.value.suggested_filename.startswith("dsr-")
+            assert saved.read_bytes().startswith(b"PK")
+            assert refused == []
+        finally:
+            browser.close()
