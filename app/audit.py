@@ -51,6 +51,30 @@ class ChainReport:
     problem: str | None = None
 
 
+def first_break(events, recompute, label="event"):
+    """Walk a chain in seq order: (the first problem or None, events that fit, last hash).
+
+    Both chains — each request's and the admin chain — are checked by this one walk; they
+    differ only in what their hash covers (`recompute`).
+    """
+    prev, fitting = GENESIS, 0
+    for expected_seq, event in enumerate(events, start=1):
+        where = f"{label} #{event.seq} ({event.action} at {event.at.isoformat()})"
+        if event.seq != expected_seq:
+            return f"{label} #{expected_seq} is missing (found #{event.seq} next)", fitting, prev
+        if event.prev_hash != prev:
+            return f"{where} does not point at the event before it", fitting, prev
+        if recompute(event) != event.hash:
+            return f"{where} was altered after it was written", fitting, prev
+        prev, fitting = event.hash, expected_seq
+    return None, fitting, prev
+
+
+def _request_event_hash(event):
+    return event_hash(event.request_id, event.seq, event.at, event.actor, event.action,
+                      event.from_state, event.to_state, event.reason, event.prev_hash)
+
+
 def verify_chain(data_request):
     """Recompute the chain of one request; report the first event that does not fit."""
     events = (
@@ -59,21 +83,9 @@ def verify_chain(data_request):
             .order_by(AuditEvent.seq)
         ).scalars().all()
     )
-    prev = GENESIS
-    for expected_seq, event in enumerate(events, start=1):
-        where = f"event #{event.seq} ({event.action} at {event.at.isoformat()})"
-        if event.seq != expected_seq:
-            return ChainReport(data_request.reference, len(events), False,
-                               f"event #{expected_seq} is missing (found #{event.seq} next)")
-        if event.prev_hash != prev:
-            return ChainReport(data_request.reference, len(events), False,
-                               f"{where} does not point at the event before it")
-        recomputed = event_hash(event.request_id, event.seq, event.at, event.actor, event.action,
-                                event.from_state, event.to_state, event.reason, event.prev_hash)
-        if recomputed != event.hash:
-            return ChainReport(data_request.reference, len(events), False,
-                               f"{where} was altered after it was written")
-        prev = event.hash
+    problem, _, prev = first_break(events, _request_event_hash)
+    if problem:
+        return ChainReport(data_request.reference, len(events), False, problem)
     head = data_request.audit_head or GENESIS
     if len(events) != (data_request.audit_count or 0) or prev != head:
         return ChainReport(data_request.reference, len(events), False,
@@ -121,28 +133,27 @@ def record_admin(actor, action, target, detail=None):
     return event
 
 
-def verify_admin_chain(batch=1000):
-    """Recompute the admin chain; a ChainReport for it (reference "admin")."""
-    prev, expected_seq, last_seq = GENESIS, 1, 0
+def _admin_events(batch):
+    """The admin chain in seq order, read in batches to keep memory flat."""
+    last_seq = 0
     while True:
         events = db.session.execute(
             db.select(AdminEvent).where(AdminEvent.seq > last_seq).order_by(AdminEvent.seq)
             .limit(batch)
         ).scalars().all()
         if not events:
-            return ChainReport("admin", expected_seq - 1, True)
-        for event in events:
-            where = f"admin event #{event.seq} ({event.action} at {event.at.isoformat()})"
-            if event.seq != expected_seq:
-                return ChainReport("admin", expected_seq - 1, False,
-                                   f"admin event #{expected_seq} is missing")
-            if event.prev_hash != prev:
-                return ChainReport("admin", expected_seq - 1, False,
-                                   f"{where} does not point at the event before it")
-            if admin_event_hash(event.seq, event.at, event.actor, event.action, event.target,
-                                event.detail, event.prev_hash) != event.hash:
-                return ChainReport("admin", expected_seq - 1, False,
-                                   f"{where} was altered after it was written")
-            prev, expected_seq = event.hash, expected_seq + 1
+            return
+        yield from events
         last_seq = events[-1].seq
         db.session.expunge_all()
+
+
+def _admin_event_hash(event):
+    return admin_event_hash(event.seq, event.at, event.actor, event.action, event.target,
+                            event.detail, event.prev_hash)
+
+
+def verify_admin_chain(batch=1000):
+    """Recompute the admin chain; a ChainReport for it (reference "admin")."""
+    problem, fitting, _ = first_break(_admin_events(batch), _admin_event_hash, "admin event")
+    return ChainReport("admin", fitting, problem is None, problem)
