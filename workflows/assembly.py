@@ -5,7 +5,6 @@ certificate are written atomically to a path fixed by the reference, the Deliver
 request and kind, and the state change, the delivery and the email commit together.
 """
 import hashlib
-import hmac
 import os
 import secrets
 import shutil
@@ -28,6 +27,7 @@ from workflows.datamap import load_datamap
 from workflows.reports import TRANSFER_TO_JAPAN, deletion_certificate
 from workflows.stores import make_store
 
+from .expiry import minimise
 from .store_work import staging_dir, staging_key
 
 
@@ -199,15 +199,6 @@ def deliver_certificate(step, data_request):
     db.session.commit()
     deliver_later([mail_id])
     drop_local(path, key)
-
-
-def minimise(data_request):
-    """Keep what accountability needs (reference, type, dates, audit trail), not who asked."""
-    key = current_app.config["SECRET_KEY"].encode()
-    data_request.email_hash = hmac.new(key, data_request.email.encode(), "sha256").hexdigest()
-    data_request.email = data_request.name = data_request.details = None
-    data_request.corrections = data_request.identities = None
-    data_request.purged_at = utcnow()
 
 
 def report_correction(step, data_request):

@@ -16,8 +16,20 @@ from app.extensions import db
 from app.lifecycle import lock, transition
 from app.models import CLOSED_STATES, DataRequest, Delivery, LinkNonce, MailMessage, utcnow
 from app.storage import storage
+from app.tokens import email_hash
 
 from .context import job
+
+
+def minimise(data_request):
+    """Keep what accountability needs (reference, type, dates, audit trail), not who asked:
+    the email becomes its keyed hash (staff search still finds the record)."""
+    if data_request.email is not None:
+        data_request.email_hash = email_hash(data_request.email,
+                                             current_app.config["SECRET_KEY"])
+    data_request.email = data_request.name = data_request.details = None
+    data_request.corrections = data_request.identities = None
+    data_request.purged_at = utcnow()
 
 
 def purge_personal_data(data_request):
@@ -91,8 +103,6 @@ def purge_expired_deliveries(now=None):
 @job
 def minimise_closed_requests(now=None):
     """Minimise every request closed longer than the retention setting; returns how many."""
-    from .assembly import minimise
-
     now = now or utcnow()
     days = current_app.config["CLOSED_REQUEST_RETENTION_DAYS"]
     ids = db.session.execute(
@@ -106,11 +116,7 @@ def minimise_closed_requests(now=None):
         if data_request is None or data_request.purged_at is not None:
             db.session.rollback()
             continue
-        if data_request.email is not None:
-            minimise(data_request)  # keyed hash of the email, as for a completed deletion
-        else:
-            data_request.name = data_request.details = data_request.corrections = None
-            data_request.purged_at = utcnow()
+        minimise(data_request)
         forget_links_and_mail(data_request)
         record(data_request, "system", "minimised",
                reason=f"closed more than {days} days ago: personal data minimised "

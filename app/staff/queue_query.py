@@ -3,7 +3,6 @@
 Keyset rather than OFFSET: page 2,000 costs what page 1 costs, because the database seeks into
 ix_data_requests_due_id instead of counting past every earlier row.
 """
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from sqlalchemy import and_, tuple_, union_all
 
 from ..extensions import db
 from ..models import OPEN_STATES, REGIMES, REQUEST_TYPES, STATES, DataRequest
+from ..tokens import email_hash
 
 NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: int() refuses "²" and huge strings
 REFERENCE = re.compile(r"^DSR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
@@ -70,11 +70,6 @@ def parse_cursor(raw):
 
 def make_cursor(row):
     return f"{row.due_at.isoformat()}_{row.id}"
-
-
-def email_hash(email, secret_key):
-    """Closed requests keep only a keyed hash of the email (see workflows.assembly.minimise)."""
-    return hmac.new(secret_key.encode(), email.encode(), "sha256").hexdigest()
 
 
 def conditions(filters, staff_id, now):
