@@ -8,6 +8,7 @@
 Keys are "/"-separated paths: staging/<reference>/<store>/..., <reference>/<file>.
 """
 import abc
+import functools
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -160,9 +161,14 @@ class S3Storage(Storage):
             "Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": mimetype,
             "ResponseContentDisposition": f'attachment; filename="{filename}"'})
 
-    def download_origin(self):
+    @functools.cached_property
+    def _origin(self):
         url = urlparse(self.download_url("origin-probe", "x", "application/octet-stream", 60))
         return f"{url.scheme}://{url.netloc}"
+
+    def download_origin(self):
+        # The endpoint and bucket never change for this object: sign a probe URL once.
+        return self._origin
 
     def delete(self, key):
         doomed = [{"Key": full} for full, _ in self._keys_under(key)] + [{"Key": self._key(key)}]
