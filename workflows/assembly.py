@@ -24,7 +24,8 @@ from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
 from workflows.datamap import load_datamap
-from workflows.reports import TRANSFER_TO_JAPAN, deletion_certificate
+from workflows.legal_texts import TRANSFER_TO_JAPAN
+from workflows.reports import deletion_certificate
 from workflows.stores import make_store
 
 from .expiry import minimise

@@ -29,100 +29,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from workflows.document_language import written_date
-
-# Where to complain, by the regime that applies to the person. Addresses are the authorities'
-# own complaint pages (checked 2026-03).
-# Names are lazy strings: they are written in the language active where they are printed
-# (the PPC's address too: its Japanese site for a Japanese reader).
-AUTHORITIES = {
-    "appi": (
-        _l("Personal Information Protection Commission (PPC), Japan"),
-        _l("https://www.ppc.go.jp/en/"),
-    ),
-    "gdpr": (
-        _l("the data protection supervisory authority of the EU/EEA country where you live, "
-           "work or where you think the infringement happened"),
-        "https://edpb.europa.eu/about-edpb/about-edpb/members_en",
-    ),
-    "uk": (
-        _l("Information Commissioner's Office (ICO), United Kingdom"),
-        "https://ico.org.uk/make-a-complaint/",
-    ),
-    "ccpa": (_l("California Privacy Protection Agency (CPPA)"), "https://cppa.ca.gov/"),
-    "us_state": (_l("the Attorney General of your state"), ""),
-}
-# The complaint route named first for each regime; "company" (no statutory regime) falls back
-# to Japan's, as the company is governed by Japanese law (policy section 10).
-_PRIMARY = {"gdpr": "gdpr", "uk": "uk", "ccpa": "ccpa", "us_state": "us_state", "appi": "appi"}
-
-# (right, what it gives the person, GDPR article and paragraph)
-RIGHTS = (
-    (_l("Access"), _l("a copy of your personal data and the facts in this statement"),
-     "15", ""),
-    (_l("Rectification"), _l("correction of inaccurate or incomplete data"), "16", ""),
-    (_l("Erasure"), _l("deletion of your data, except what the law requires us to keep"),
-     "17", ""),
-    (_l("Restriction"), _l("that we only store your data while a dispute is resolved"),
-     "18", ""),
-    (
-        _l("Portability"),
-        _l("your data in a structured, machine-readable format (the JSON and CSV "
-           "files in this archive)"),
-        "20", "",
-    ),
-    (
-        _l("Objection"),
-        _l("to processing based on our legitimate interests, and to direct marketing at "
-           "any time"),
-        "21", "",
-    ),
-    (
-        _l("Withdraw consent"),
-        _l("at any time, for processing based on consent, without affecting what was done "
-           "before"),
-        "7", "3",
-    ),
-)
-
-# Japan (APPI, as amended in 2020) and California (CCPA as amended by the CPRA): the rights as
-# those laws name them, with the provision, for people whose request falls under them.
-RIGHTS_BY_LAW = {
-    "appi": (
-        (_l("Disclosure"), _l("of the retained personal data we hold about you, in electronic "
-                              "form if you ask, and of the records of its provision to third "
-                              "parties"), _l("APPI Art. 33")),
-        (_l("Correction, addition or deletion"), _l("where the content of your data is not "
-                                                    "true"), _l("APPI Art. 34")),
-        (_l("Cessation of use or erasure"), _l("where your data is used beyond its purpose, "
-                                               "was obtained improperly, is no longer needed, "
-                                               "or its handling may harm your rights or "
-                                               "legitimate interests"),
-         _l("APPI Art. 35(1), (5)")),
-        (_l("Cessation of provision to third parties"), _l("where your data is provided to a "
-                                                           "third party without the consent "
-                                                           "the law requires"),
-         _l("APPI Art. 35(3)")),
-        (_l("Notice of the purpose of use"), _l("why we use your retained personal data"),
-         _l("APPI Art. 32(2)")),
-    ),
-    "ccpa": (
-        (_l("Right to know"), _l("the categories and specific pieces of personal information we "
-                                 "collected, its sources, purposes and the third parties we "
-                                 "disclose it to"), _l("Cal. Civ. Code 1798.110, 1798.115")),
-        (_l("Right to delete"), _l("the personal information we collected from you, except what "
-                                   "the law lets us keep"), _l("Cal. Civ. Code 1798.105")),
-        (_l("Right to correct"), _l("inaccurate personal information"),
-         _l("Cal. Civ. Code 1798.106")),
-        (_l("Right to opt out of sale or sharing"), _l("of your personal information, sharing "
-                                                       "meaning for cross-context behavioural "
-                                                       "advertising"),
-         _l("Cal. Civ. Code 1798.120")),
-        (_l("Right to limit use of sensitive personal information"),
-         _l("to what is needed to provide the service"), _l("Cal. Civ. Code 1798.121")),
-        (_l("Non-discrimination"), _l("no different price or service for exercising these "
-                                      "rights"), _l("Cal. Civ. Code 1798.125")),
-    ),
-}
+from workflows.legal_texts import AUTHORITIES, PRIMARY_AUTHORITY, RIGHTS, RIGHTS_BY_LAW
 
 _STYLES = getSampleStyleSheet()
 _BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=10, leading=13)
@@ -249,7 +156,7 @@ def _rights_section(regime: str) -> list:
 
 
 def _complaint_section(regime: str, contact: str) -> list:
-    primary = _PRIMARY.get(regime, "appi")
+    primary = PRIMARY_AUTHORITY.get(regime, "appi")
     name, url = AUTHORITIES[primary]
     others = [AUTHORITIES[k][0] for k in ("appi", "gdpr", "uk", "ccpa") if k != primary]
     if url:
@@ -342,16 +249,6 @@ def art15_report(path_or_file, statement: dict) -> None:
     story.extend(_rights_section(regime))
     story.extend(_complaint_section(regime, str(statement.get("contact") or "")))
     _build(path_or_file, story, title)
-
-
-# Lazy: the statement holds it as data, and it is printed in the reader's language.
-TRANSFER_TO_JAPAN = _l(
-    "Our servers and databases are in Japan, and our privacy policy is governed by Japanese "
-    "law (policy section 10). If you live outside Japan, your data is transferred to and "
-    "processed in Japan. The European Commission has found that Japan ensures an adequate "
-    "level of protection (Decision (EU) 2019/419); in Japan your data is protected by the "
-    "Act on the Protection of Personal Information (APPI)."
-)
 
 
 # --- deletion certificate ----------------------------------------------------------------

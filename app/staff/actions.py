@@ -14,7 +14,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
-from workflows.reports import AUTHORITIES
+from workflows.legal_texts import AUTHORITIES
 from workflows.steps import resolve_manual_step
 
 from .. import deadlines

@@ -7,7 +7,8 @@ import zlib
 
 import pytest
 
-from workflows.reports import TRANSFER_TO_JAPAN, art15_report, deletion_certificate
+from workflows.legal_texts import TRANSFER_TO_JAPAN
+from workflows.reports import art15_report, deletion_certificate
 
 STATEMENT = {
     "company": "CraftOS",
