@@ -41,6 +41,8 @@ class Outcome:
 
 
 def refuse(code, message):
+    """Answer `code` with `message`; nothing of the refused change stays in the session."""
+    db.session.rollback()
     abort(code, description=message)
 
 
@@ -200,7 +202,6 @@ def action(request_id, action):
     try:
         outcome = handler(data_request)
     except TransitionError as exc:
-        db.session.rollback()
         refuse(409, str(exc).capitalize() + ".")
     except HTTPException:
         db.session.rollback()

@@ -23,6 +23,7 @@ from ..audit import record_admin, verify_admin_chain
 from ..extensions import db
 from ..models import API_SCOPES, STAFF_ROLES, AdminEvent, ApiKey, StaffUser, utcnow
 from . import admin_only, bp
+from .actions import refuse, valid
 from .assignments import release_assignments
 from .forms import ActionForm, ApiKeyForm, NewStaffForm, RoleForm
 from .passwords import hash_password
@@ -51,18 +52,6 @@ def commit():
     except IntegrityError:
         refuse(409, _("Another change was saved at the same moment. Nothing was changed: "
                       "please try again."))
-
-
-def refuse(code, message):
-    db.session.rollback()
-    abort(code, description=message)
-
-
-def checked(form):
-    """The form, or 400 with its first error (for a bare button: only the CSRF token)."""
-    if not form.validate():
-        refuse(400, next(iter(form.errors.values()))[0])
-    return form
 
 
 # --- staff accounts --------------------------------------------------------------------------
@@ -150,7 +139,7 @@ def done(message, action=None, target=None):
 @bp.post("/admin/staff/<int:staff_id>/role")
 @admin_only
 def admin_staff_role(staff_id):
-    form = checked(RoleForm())
+    form = valid(RoleForm())
     row = account(staff_id)
     role = form.role.data
     if role == row.role:
@@ -167,7 +156,7 @@ def admin_staff_role(staff_id):
 @bp.post("/admin/staff/<int:staff_id>/deactivate")
 @admin_only
 def admin_staff_deactivate(staff_id):
-    checked(ActionForm())
+    valid(ActionForm())
     row = account(staff_id)
     # A new session version ends every open session, as a password change does.
     remove_rights(row, active=False, session_version=StaffUser.session_version + 1)
@@ -180,7 +169,7 @@ def admin_staff_deactivate(staff_id):
 
 def set_fields(staff_id, **values):
     """A change that takes no one's rights away (`done` commits it)."""
-    checked(ActionForm())
+    valid(ActionForm())
     row = account(staff_id)
     for name, value in values.items():
         setattr(row, name, value)
@@ -248,7 +237,7 @@ def admin_api_key_create():
 @bp.post("/admin/api-keys/<int:key_id>/revoke")
 @admin_only
 def admin_api_key_revoke(key_id):
-    checked(ActionForm())
+    valid(ActionForm())
     api_key = revoke_api_key(key_id)
     if api_key is None:
         abort(404, description=_("There is no API key with that number."))
