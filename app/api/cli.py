@@ -22,7 +22,6 @@ def create(name, scopes, created_by):
         api_key, plaintext = create_api_key(name, scopes, created_by)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    db.session.flush()
     record_admin("cli", "created api key", f"api_key:{api_key.id}", f"scopes {api_key.scopes}")
     db.session.commit()
     click.echo(f"key {api_key.id} ({api_key.prefix}) for {api_key.name}, scopes {api_key.scopes}")

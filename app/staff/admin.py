@@ -31,27 +31,24 @@ from .passwords import hash_password
 log = logging.getLogger(__name__)
 
 
-def audit(action, target, detail=None):
-    """Record the change in the admin chain (the caller's transaction) and return a function
-    that logs it, to be called once the transaction has committed."""
+def save(action=None, target=None, detail=None):
+    """Record the change on the admin chain (same transaction), commit both, then log it.
+
+    409 when another admin's change took the same place in the chain at the same moment:
+    nothing of this one is saved.
+    """
     actor = f"staff:{current_user.id}"
-    record_admin(actor, action, target, detail)
-
-    def log_committed():
-        # WARNING, not INFO: these are security events, and a server with Python's default
-        # logging (gunicorn's included) drops INFO.
-        log.warning("admin %s: %s %s%s", actor, action, target, f" ({detail})" if detail else "")
-    return log_committed
-
-
-def commit():
-    """Commit the change and its admin event; 409 when another admin's change took the same
-    place in the chain at the same moment (nothing of this one is saved)."""
+    if action:
+        record_admin(actor, action, target, detail)
     try:
         db.session.commit()
     except IntegrityError:
         refuse(409, _("Another change was saved at the same moment. Nothing was changed: "
                       "please try again."))
+    if action:
+        # WARNING, not INFO: these are security events, and a server with Python's default
+        # logging (gunicorn's included) drops INFO.
+        log.warning("admin %s: %s %s%s", actor, action, target, f" ({detail})" if detail else "")
 
 
 # --- staff accounts --------------------------------------------------------------------------
@@ -85,9 +82,7 @@ def admin_staff_create():
         db.session.rollback()
         form.email.errors.append(_("That email already has an account."))
         return staff_page(form, 409)
-    logged = audit("created staff", f"staff:{row.id}", f"role {row.role}")
-    commit()
-    logged()
+    save("created staff", f"staff:{row.id}", f"role {row.role}")
     return render_template("staff/admin_staff_created.html", row=row, password=generated)
 
 
@@ -128,10 +123,7 @@ def remove_rights(row, **values):
 
 def done(message, action=None, target=None):
     """Record the change, commit both, log it, and go back."""
-    logged = audit(action, f"staff:{target}") if action else None
-    commit()
-    if logged:
-        logged()
+    save(action, f"staff:{target}")
     flash(message)
     return redirect(url_for("staff.admin_staff"))
 
@@ -227,10 +219,7 @@ def admin_api_key_create():
     except ValueError as exc:
         db.session.rollback()
         return keys_page(form, 400, error=str(exc))
-    db.session.flush()
-    logged = audit("created api key", f"api_key:{api_key.id}", f"scopes {api_key.scopes}")
-    commit()
-    logged()
+    save("created api key", f"api_key:{api_key.id}", f"scopes {api_key.scopes}")
     return render_template("staff/admin_api_key_created.html", key=api_key, plaintext=plaintext)
 
 
@@ -241,9 +230,7 @@ def admin_api_key_revoke(key_id):
     api_key = revoke_api_key(key_id)
     if api_key is None:
         abort(404, description=_("There is no API key with that number."))
-    logged = audit("revoked api key", f"api_key:{api_key.id}")
-    commit()
-    logged()
+    save("revoked api key", f"api_key:{api_key.id}")
     flash(_("The key %(name)s is revoked: it stops working at once.", name=api_key.name))
     return redirect(url_for("staff.admin_api_keys"))
 
