@@ -6,12 +6,11 @@ Bearer token; everyone else gets 404, as if there were nothing here.
 import hmac
 
 from flask import Response, abort, current_app, request
-from redis.exceptions import RedisError
 from sqlalchemy import func
 
 from .extensions import db
 from .models import OPEN_STATES, Callback, DataRequest, MailMessage, Step, utcnow
-from .queue import queue
+from .queue import REDIS_DOWN, queue
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -55,7 +54,7 @@ def lines():
     yield "# TYPE dsr_queue_jobs gauge"
     try:
         waiting = queue().count
-    except RedisError:
+    except REDIS_DOWN:
         waiting = -1
     yield f"dsr_queue_jobs {waiting}"
 

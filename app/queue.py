@@ -13,6 +13,12 @@ from rq import Queue, Retry
 
 log = logging.getLogger(__name__)
 
+# What "Redis could not be reached" looks like to a caller. redis-py (8.1) can also fail with an
+# AttributeError when a connection it is still handshaking on has been torn down under it
+# (seen once in CI: 16 threads submitting at once, `self._buffer.readline` on None); to a caller
+# that is the same outage, and the database-first design already covers it.
+REDIS_DOWN = (RedisError, AttributeError)
+
 
 def redis_connection(app=None):
     app = app or current_app
@@ -35,7 +41,7 @@ def enqueue(func_path, *args, job_id=None, retry=None, **kwargs):
             func_path, *args, job_id=job_id,
             retry=retry or Retry(max=5, interval=[10, 30, 60, 300, 900]), **kwargs,
         )
-    except RedisError as exc:
+    except REDIS_DOWN as exc:
         log.warning("could not enqueue %s: %s (the reconciler will retry)", func_path,
                     type(exc).__name__)
         return None
