@@ -24,9 +24,9 @@ def status_url(data_request):
     return public_link("status", data_request.reference)
 
 
-def send(data_request, kind, **context):
+def send(data_request, kind, render_later=False, **context):
     """Queue a mail in the current transaction; returns its id for enqueueing after commit."""
-    message = queue_mail(data_request, kind, **context)
+    message = queue_mail(data_request, kind, render_later=render_later, **context)
     db.session.flush()
     return message.id
 
@@ -45,7 +45,8 @@ def open_request(data_request, actor, reason=None):
 def send_verify_link(data_request):
     """Issue a single-use verify link and queue its email; returns the mail id."""
     token = issue_verify_token(data_request)
-    return send(data_request, "verify", verify_url=external_url("portal.verify", token=token),
+    return send(data_request, "verify", render_later=True,
+                verify_url=external_url("portal.verify", token=token),
                 ttl_hours=current_app.config["VERIFY_TTL_SECONDS"] // 3600)
 
 

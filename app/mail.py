@@ -1,8 +1,9 @@
 """Outgoing mail: written to the database with the change that causes it, delivered by a job.
 
-`queue_mail` renders the text and HTML parts and adds a MailMessage row to the caller's
-transaction; the caller enqueues `workflows.mail_jobs.deliver_mail` after committing. Delivery
-goes to SMTP when MAIL_SERVER is set, otherwise to `.eml` files in the outbox folder.
+`queue_mail` adds a MailMessage row to the caller's transaction, its text and HTML parts
+rendered then or (on the intake path) by the delivering worker; the caller enqueues
+`workflows.mail_jobs.deliver_mail` after committing. Delivery goes to SMTP when MAIL_SERVER is
+set, otherwise to `.eml` files in the outbox folder.
 """
 import os
 import smtplib
@@ -17,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from .extensions import db
 from .i18n import in_locale
-from .models import MailMessage, utcnow
+from .models import DataRequest, MailMessage, utcnow
 from .queue import enqueue
 
 SUBJECTS = {
@@ -56,23 +57,41 @@ TYPE_NAMES = {"access": _l("access"), "export": _l("export"), "correction": _l("
               "deletion": _l("deletion")}
 
 
-def queue_mail(data_request, kind, **context):
-    """Render mail `kind` for the request's email address and add it to the session."""
-    context.setdefault("req", data_request)
-    context.setdefault("type_names", TYPE_NAMES)
-    context.setdefault("company", current_app.config["COMPANY_NAME"])
-    context.setdefault("contact", current_app.config["COMPANY_CONTACT"])
+def queue_mail(data_request, kind, *, render_later=False, **context):
+    """Add mail `kind` for the request's email address to the session.
+
+    The body is rendered now, or, with `render_later`, by the worker that delivers it: the
+    intake path stores only `context` (plain JSON values), so a person's POST does not pay for
+    rendering two templates, and holds the database's write lock for less time.
+    """
     with in_locale(data_request.locale):
-        message = MailMessage(
-            request_id=data_request.id,
-            kind=kind,
-            to_addr=data_request.email,
-            subject=str(SUBJECTS[kind]).format(reference=data_request.reference),
-            body_text=render_template(f"mail/{kind}.txt", **context),
-            body_html=render_template(f"mail/{kind}.html", **context),
-        )
+        subject = str(SUBJECTS[kind]).format(reference=data_request.reference)
+    message = MailMessage(request_id=data_request.id, kind=kind, to_addr=data_request.email,
+                          subject=subject)
+    if render_later:
+        message.context = context
+    else:
+        message.body_text, message.body_html = render_bodies(data_request, kind, context)
     db.session.add(message)
     return message
+
+
+def render_bodies(data_request, kind, context):
+    """The text and HTML parts of mail `kind`, in the language the request was made in."""
+    context = {"req": data_request, "type_names": TYPE_NAMES,
+               "company": current_app.config["COMPANY_NAME"],
+               "contact": current_app.config["COMPANY_CONTACT"], **context}
+    with in_locale(data_request.locale):
+        return (render_template(f"mail/{kind}.txt", **context),
+                render_template(f"mail/{kind}.html", **context))
+
+
+def bodies(message):
+    """A message's text and HTML: as stored, or rendered now from its context."""
+    if message.body_text is None and message.context is not None:
+        return render_bodies(db.session.get(DataRequest, message.request_id), message.kind,
+                             message.context)
+    return message.body_text, message.body_html
 
 
 def build_email(message, config):
@@ -85,8 +104,9 @@ def build_email(message, config):
     domain = urlparse(config["BASE_URL"]).hostname or "localhost"
     email["Message-ID"] = make_msgid(idstring=f"dsr-mail-{message.id}", domain=domain)
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(message.body_text)
-    email.add_alternative(message.body_html, subtype="html")
+    text, html = bodies(message)
+    email.set_content(text)
+    email.add_alternative(html, subtype="html")
     return email
 
 

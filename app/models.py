@@ -240,6 +240,9 @@ class MailMessage(db.Model):
     subject = db.Column(db.String(200), nullable=False)
     body_text = db.Column(db.Text)
     body_html = db.Column(db.Text)
+    # Or, for mail written on the intake path, what the body is rendered from at delivery
+    # (plain JSON values): rendering belongs to the worker, not to the person's POST.
+    context = db.Column(db.JSON)
     state = db.Column(db.String(16), nullable=False, default="queued")
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_error = db.Column(db.Text)

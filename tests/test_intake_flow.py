@@ -19,8 +19,12 @@ def test_person_submits_confirms_by_email_and_sees_status(mail_app, smtp_server)
     response = submit(client, email="Alice@Example.com")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/requests/sent")
+    with mail_app.app_context():
+        queued = db.session.execute(db.select(MailMessage)).scalar_one()
+        # The POST stored what the mail is written from; the worker renders it.
+        assert queued.body_text is None and "/verify/" in queued.context["verify_url"]
 
-    run_worker()  # a real RQ worker delivers the verify email to the real SMTP server
+    run_worker()  # a real RQ worker renders the verify email and delivers it to real SMTP
     assert len(sink.messages) == 1
     verify_mail = sink.messages[0]
     assert verify_mail["To"] == "alice@example.com"
@@ -69,7 +73,8 @@ def test_person_submits_confirms_by_email_and_sees_status(mail_app, smtp_server)
     with mail_app.app_context():
         sent = db.session.execute(db.select(MailMessage)).scalars().all()
         assert {m.state for m in sent} == {"sent"}
-        assert all(m.body_text is None for m in sent)  # links do not linger in the database
+        # Links do not linger in the database, neither rendered nor as the verify mail's context.
+        assert all(m.body_text is None and m.context is None for m in sent)
 
 
 def test_every_request_type_can_be_submitted(app):

@@ -7,6 +7,7 @@ from helpers import submit
 from test_staff_access import AGENT, logged_in, make_request
 
 from app.extensions import db
+from app.mail import bodies
 from app.models import DataRequest, MailMessage
 
 OLD, NEW = "test-secret-key-not-for-production", "a-brand-new-secret-key-for-rotation"
@@ -15,7 +16,7 @@ VERIFY_PATH = re.compile(r"http://portal\.test(/verify/[^\s\"<]+)")
 
 def mailed_verify_path(app):
     with app.app_context():
-        body = db.session.execute(db.select(MailMessage.body_text)).scalar_one()
+        body = bodies(db.session.execute(db.select(MailMessage)).scalar_one())[0]
     return VERIFY_PATH.search(body).group(1)
 
 

@@ -5,6 +5,7 @@ import pytest
 from helpers import csrf_token, submit
 
 from app.extensions import db
+from app.mail import bodies
 from app.lifecycle import transition
 from app.models import DataRequest, LinkNonce, MailMessage
 from app.tokens import make_link_token
@@ -17,8 +18,9 @@ def verify_path(app):
             db.select(MailMessage).where(MailMessage.kind == "verify")
             .order_by(MailMessage.id.desc())
         ).scalars().first()
-        start = message.body_text.index("http://portal.test/verify/")
-        return message.body_text[start:].split()[0].removeprefix("http://portal.test")
+        text = bodies(message)[0]
+        start = text.index("http://portal.test/verify/")
+        return text[start:].split()[0].removeprefix("http://portal.test")
 
 
 def state(app):

@@ -45,7 +45,7 @@ def forget_links_and_mail(data_request):
     db.session.execute(db.delete(LinkNonce).where(LinkNonce.request_id == data_request.id))
     db.session.execute(
         db.update(MailMessage).where(MailMessage.request_id == data_request.id)
-        .values(to_addr=None, body_text=None, body_html=None)
+        .values(to_addr=None, body_text=None, body_html=None, context=None)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(

@@ -53,7 +53,7 @@ def deliver_mail(mail_id):
         raise
     message.state, message.sent_at, message.last_error = "sent", utcnow(), None
     # Body and address hold links and personal data: no reason to keep them once sent.
-    message.body_text = message.body_html = message.to_addr = None
+    message.body_text = message.body_html = message.context = message.to_addr = None
     db.session.commit()
     return "sent"
 
