@@ -38,6 +38,19 @@ def test_form_errors_are_in_japanese(client, app):
     assert "元に戻せないことを理解した旨" in html
 
 
+def test_wtforms_own_messages_follow_each_visitors_language(app):
+    """WTForms' catalog is loaded once per language and kept: one server process answers a
+    Japanese and an English visitor, each in their own language, in either order."""
+    japanese, english = app.test_client(), app.test_client()
+    japanese.get("/?lang=ja")
+    english.get("/?lang=en")
+    for _ in range(2):
+        for client, text in ((japanese, "選択肢が正しくありません。"),
+                             (english, "Not a valid choice.")):
+            response = submit(client, region="mars")
+            assert response.status_code == 400 and text in response.get_data(as_text=True)
+
+
 def test_request_made_in_japanese_gets_japanese_email_and_dates(client, app):
     client.get("/?lang=ja")
     assert submit(client, email="kenji@example.com", name="山田 健二", region="japan",

@@ -5,8 +5,8 @@ import pytest
 from helpers import csrf_token, submit
 
 from app.extensions import db
-from app.mail import bodies
 from app.lifecycle import transition
+from app.mail import bodies
 from app.models import DataRequest, LinkNonce, MailMessage
 from app.tokens import make_link_token
 
