@@ -32,7 +32,10 @@ def set_security_headers(response):
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: a link to another site still carries no path (and so no
+    # token), but our own forms send their Referer, which Flask-WTF requires on https
+    # (WTF_CSRF_SSL_STRICT): with no-referrer every form POST over https was refused.
+    headers["Referrer-Policy"] = "same-origin"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:

@@ -31,11 +31,14 @@ def sync_playwright():
 
 
 class LiveServer:
-    """The app served by a real HTTP server in a thread, on a free port of 127.0.0.1."""
+    """The app served by a real HTTP server in a thread, on a free port of 127.0.0.1; with
+    `https`, over TLS with a throwaway self-signed certificate (the browser is told to accept it).
+    """
 
-    def __init__(self, app, port):
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, app, port, https=False):
+        self.server = make_server("127.0.0.1", port, app, threaded=True,
+                                  ssl_context="adhoc" if https else None)
+        self.url = f"{'https' if https else 'http'}://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):

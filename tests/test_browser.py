@@ -176,3 +176,39 @@ def test_staff_member_approves_a_deletion_and_the_person_gets_the_certificate(br
         person.get_by_role("button", name="Download").click()
     assert info.value.suggested_filename == f"deletion-certificate-{data_request.reference}.pdf"
     assert Path(info.value.path()).read_bytes().startswith(b"%PDF")
+
+
+def test_forms_work_over_https(make_app, monkeypatch):
+    """Over https Flask-WTF also checks that a form POST's Referer is the site itself, so the
+    pages' referrer policy must let the browser send it: with `no-referrer` every person's and
+    every staff member's form was refused ("The form could not be accepted")."""
+    start = sync_playwright()
+    port = free_port()
+    monkeypatch.setenv("BASE_URL", f"https://127.0.0.1:{port}")
+    app = make_app()
+    create_staff(app, "dpo@craftos.net", role="admin")
+    with LiveServer(app, port, https=True) as server, start() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="en-GB", ignore_https_errors=True)
+            person = context.new_page()
+            person.goto(server.url + "/requests/new")
+            person.get_by_label("Access — a copy of the data you hold about me").check()
+            person.get_by_label("Your email address").fill("alice@example.com")
+            person.get_by_label("Your name").fill("Alice Example")
+            person.get_by_label("Where do you live?").select_option("eu")
+            person.get_by_role("button", name="Send request").click()
+            assert person.locator("h1").inner_text() == "Check your email"
+
+            staff = context.new_page()
+            staff.goto(server.url + "/staff/login")
+            staff.get_by_label("Email").fill("dpo@craftos.net")
+            staff.get_by_label("Password").fill(PASSWORD)
+            staff.get_by_role("button", name="Log in").click()
+            assert staff.url.startswith(server.url + "/staff")
+            assert "/staff/login" not in staff.url
+        finally:
+            browser.close()
+        with app.app_context():
+            assert db.session.execute(db.select(DataRequest.email)).scalar_one() == (
+                "alice@example.com")

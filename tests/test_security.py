@@ -52,7 +52,7 @@ def test_security_headers_on_every_page(client, app):
         assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, page
         assert "'unsafe-inline'" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["X-Frame-Options"] == "DENY"
     for personal in ("/requests/new", "/requests/sent", verify_path(app), "/verify/garbage"):
         assert client.get(personal).headers["Cache-Control"] == "no-store", personal
