@@ -60,6 +60,8 @@ def create_app(config=None):
     cli.init_app(app)
     for name in ("werkzeug", "gunicorn.access", "rq.worker"):
         logging.getLogger(name).addFilter(RedactTokens())
+    # Flask's own "Exception on <path>" for an unhandled error: the path may carry a token.
+    app.logger.addFilter(RedactTokens())
 
     from .api import views as api
     from .portal import bp as portal_bp

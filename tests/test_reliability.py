@@ -319,6 +319,23 @@ def test_worker_killed_at_random_points_every_workflow_completes_once(crash_app)
 
 # --- logs under gunicorn ------------------------------------------------------------------
 
+def test_an_unhandled_error_on_a_token_page_is_logged_without_the_token(make_app, caplog):
+    """Flask logs "Exception on <path>" through the app's own logger: the path carries the
+    person's token, which must not reach the log any more than in the access log."""
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+
+    def explode(token):
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/download/<token>/explode", "explode", explode)
+    with caplog.at_level("ERROR"):
+        response = app.test_client().get("/download/abc.def-SECRET/explode")
+    assert response.status_code == 500
+    logged = "\n".join(caplog.messages) + caplog.text
+    assert "Exception on /download/<token>/explode" in logged
+    assert "SECRET" not in logged
+
+
 def test_gunicorn_access_log_lines_are_written_with_tokens_redacted(app):
     """gunicorn formats its access log from a mapping of atoms, not a tuple of arguments."""
     import io
