@@ -43,6 +43,10 @@ class Storage(abc.ABC):
     def delete(self, key: str) -> None:
         """Remove the file or the whole tree at `key`; nothing there is fine."""
 
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """Whether a finished file is at `key` (checked before a download is counted)."""
+
     def download_url(self, key: str, filename: str, mimetype: str, seconds: int) -> str | None:
         """A short-lived URL the browser can fetch the file from itself, or None (serve it)."""
         return None
@@ -103,6 +107,9 @@ class LocalStorage(Storage):
             shutil.rmtree(target, ignore_errors=True)
         else:
             target.unlink(missing_ok=True)
+
+    def exists(self, key):
+        return self.path(key).is_file()
 
     def local_path(self, key):
         return self.path(key)
@@ -169,6 +176,15 @@ class S3Storage(Storage):
     def download_origin(self):
         # The endpoint and bucket never change for this object: sign a probe URL once.
         return self._origin
+
+    def exists(self, key):
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except self.client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def delete(self, key):
         doomed = [{"Key": full} for full, _ in self._keys_under(key)] + [{"Key": self._key(key)}]

@@ -51,6 +51,19 @@ def test_get_does_not_count_and_post_downloads_until_the_limit(client, app, tmp_
         assert downloads == 2
 
 
+def test_a_file_missing_from_storage_is_a_410_and_costs_no_download(client, app, tmp_path):
+    """Counted first and sent second, a lost file was a 500 that also spent a download and
+    wrote a 'downloaded' audit event for a download that never happened."""
+    path = completed_with_archive(app, tmp_path, max_downloads=2)
+    with app.app_context():
+        storage().delete(db.session.execute(db.select(Delivery.path)).scalar_one())
+    response = post(client, path)
+    assert response.status_code == 410 and b"This download has expired" in response.data
+    with app.app_context():
+        assert db.session.execute(db.select(Delivery.downloads)).scalar_one() == 0
+        assert db.session.query(AuditEvent).filter_by(action="downloaded").count() == 0
+
+
 def test_expired_download_is_a_410_page_in_words(client, app, tmp_path):
     path = completed_with_archive(app, tmp_path, expires_in=timedelta(seconds=-1))
     response = client.get(path)

@@ -70,6 +70,8 @@ def test_trees_and_files_round_trip_and_delete(kind, tmp_path, request):
     files.put_file(tmp_path / "archive.zip", "R1/dsr-R1.zip")
     with files.open("R1/dsr-R1.zip") as stream:
         assert stream.read() == b"PK-bytes"
+    assert files.exists("R1/dsr-R1.zip") and not files.exists("R1/other.zip")
+    assert not files.exists("staging/R1")  # a tree is not a finished file
     files.delete("staging/R1")
     files.get_tree("staging/R1", tmp_path / "after")
     assert not (tmp_path / "after").exists()

@@ -2,6 +2,8 @@
 
 Counting on GET would let a mail scanner that prefetches links use up the person's downloads.
 """
+import logging
+
 from flask import Response, abort, current_app, redirect, render_template, send_file
 
 from ..audit import record
@@ -17,6 +19,7 @@ from .forms import DownloadForm
 
 FILENAMES = {"archive": "dsr-{reference}.zip",
              "certificate": "deletion-certificate-{reference}.pdf"}
+log = logging.getLogger(__name__)
 CHUNK = 1 << 20
 MIMETYPES = {"archive": "application/zip", "certificate": "application/pdf"}
 
@@ -79,6 +82,13 @@ def download(token):
     data_request = lock(delivery.request_id)
     if delivery.passphrase is not None:
         return reveal_passphrase(delivery, data_request, reference)
+    if not storage().exists(delivery.path):
+        # Counting first would spend one of the person's downloads (and audit a download)
+        # on a file we then fail to send. Gone from storage is gone: say so, in words.
+        db.session.rollback()
+        log.error("delivery %s of request %s: file missing from storage", delivery.id,
+                  delivery.request_id)
+        raise LinkError("download_expired")
     counted = db.session.execute(
         db.update(Delivery)
         .where(Delivery.id == delivery.id, Delivery.downloads < Delivery.max_downloads)
