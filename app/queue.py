@@ -5,6 +5,7 @@ them necessary has committed. If Redis is down at that moment nothing is lost: t
 finds the database rows that still need work and enqueues them again.
 """
 import logging
+import threading
 
 from flask import current_app
 from redis import Redis
@@ -13,19 +14,28 @@ from rq import Queue, Retry
 
 log = logging.getLogger(__name__)
 
-# What "Redis could not be reached" looks like to a caller. redis-py (8.1) can also fail with an
-# AttributeError when a connection it is still handshaking on has been torn down under it
-# (seen once in CI: 16 threads submitting at once, `self._buffer.readline` on None); to a caller
-# that is the same outage, and the database-first design already covers it.
-REDIS_DOWN = (RedisError, AttributeError)
+REDIS_DOWN = RedisError  # what "Redis could not be reached" looks like to a caller
+_CLIENT_LOCK = threading.Lock()
 
 
 def redis_connection(app=None):
+    """The app's one Redis client (thread-safe: its pool gives each thread a connection).
+
+    Made under a lock: when the first requests of a new process arrived together, each made
+    its own client and all but one were dropped at once - and a client made by `from_url`
+    closes its pool when collected, tearing down the connection its thread's command was
+    still using (seen as 500s: "Bad file descriptor", "I/O operation on closed file", or
+    AttributeError on the torn-down buffer).
+    """
     app = app or current_app
     conn = app.extensions.get("dsr_redis")
     if conn is None:
-        conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5)
-        app.extensions["dsr_redis"] = conn
+        with _CLIENT_LOCK:
+            conn = app.extensions.get("dsr_redis")
+            if conn is None:
+                conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2,
+                                      socket_timeout=5)
+                app.extensions["dsr_redis"] = conn
     return conn
 
 

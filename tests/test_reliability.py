@@ -191,6 +191,29 @@ def test_smtp_down_through_every_retry_then_mail_is_delivered(make_app, monkeypa
 
 # --- many people at once ------------------------------------------------------------------
 
+def test_a_new_process_under_load_makes_one_redis_client(make_app):
+    """The first requests of a fresh process arrive together. Each used to make its own
+    client; the ones that lost the race were collected while their command was running, and
+    closing their pool tore down its connection: a 500 ("Bad file descriptor") per loser."""
+    from concurrent.futures import ThreadPoolExecutor as Pool
+    from threading import Barrier
+
+    from app.queue import redis_connection
+
+    def first_use(app, start):
+        start.wait()
+        with app.app_context():
+            client = redis_connection()
+            assert client.pipeline().incr("dsr:test:first-use").execute()
+            return id(client)
+
+    for _ in range(5):
+        app, start = make_app(), Barrier(16)
+        with Pool(max_workers=16) as pool:
+            clients = pool.map(lambda _: first_use(app, start), range(16))  # noqa: B023
+            assert len(set(clients)) == 1
+
+
 def test_concurrent_submissions_make_one_request_and_one_email_each(
         make_app, smtp_server, monkeypatch):
     controller, sink = smtp_server
