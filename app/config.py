@@ -123,6 +123,8 @@ def from_env(env=None):
         "RATE_LIMITS": {
             # (requests, window seconds) per client address; resend also per request.
             "intake": (_int(env, "RATE_INTAKE", 10), 3600),
+            # Per email address, from anywhere: the portal must not mail-bomb an address.
+            "recipient": (_int(env, "RATE_RECIPIENT", 5), 3600),
             "verify": (_int(env, "RATE_VERIFY", 30), 600),
             "resend": (_int(env, "RATE_RESEND", 3), 3600),
             "status": (_int(env, "RATE_STATUS", 120), 600),

@@ -5,6 +5,7 @@ reached the limiter lets the hit through and logs it: refusing every data-subjec
 Redis is down would cost people their rights to stop a flood that is not happening.
 """
 import hashlib
+import ipaddress
 import logging
 import time
 
@@ -22,8 +23,18 @@ class RateLimited(Exception):
 
 
 def client_key():
-    """The client's address, hashed: counters in Redis should not be a list of IP addresses."""
+    """The client's address, hashed: counters in Redis should not be a list of IP addresses.
+
+    An IPv6 client counts by its /64, the block one subscriber gets: counting single
+    addresses would give anyone 2**64 fresh counters.
+    """
     addr = request.remote_addr or "unknown"
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        ip = None
+    if ip is not None and ip.version == 6 and ip.ipv4_mapped is None:
+        addr = str(ipaddress.ip_network(f"{addr}/64", strict=False))
     pepper = current_app.config["SECRET_KEY"][:16]
     return hashlib.sha256(f"{pepper}:{addr}".encode()).hexdigest()[:32]
 

@@ -33,8 +33,8 @@ LIMITS = {"email": 254, "name": 200, "details": 5000}
 
 @pytest.fixture
 def fuzz_app(make_app):
-    return make_app(RATE_LIMITS={"intake": HIGH, "verify": HIGH, "resend": HIGH,
-                                 "status": HIGH})
+    return make_app(RATE_LIMITS={"intake": HIGH, "recipient": HIGH, "verify": HIGH,
+                                 "resend": HIGH, "status": HIGH})
 
 
 # Text a person (or an attacker) could send: any code point that UTF-8 can carry.

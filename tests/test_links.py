@@ -110,8 +110,8 @@ def test_link_of_a_cancelled_request_cannot_confirm_it(client, app):
 
 @pytest.mark.parametrize("bucket,limit", [("verify", 3)])
 def test_verify_is_rate_limited(make_app, bucket, limit):
-    app = make_app(RATE_LIMITS={"intake": (100, 3600), "verify": (limit, 600),
-                                "resend": (3, 3600), "status": (100, 600)})
+    app = make_app(RATE_LIMITS={"intake": (100, 3600), "recipient": (100, 3600),
+                                "verify": (limit, 600), "resend": (3, 3600), "status": (100, 600)})
     client = app.test_client()
     submit(client)
     path = verify_path(app)

@@ -17,6 +17,13 @@ def counts(app):
                      for model in (DataRequest, AuditEvent, LinkNonce, MailMessage))
 
 
+def from_address(app, address):
+    """A browser whose requests come from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def status_path(app):
     with app.test_request_context():
         reference = db.session.execute(db.select(DataRequest.reference)).scalar_one()
@@ -77,12 +84,42 @@ def test_session_cookie_is_httponly_samesite_and_secure_on_https(make_app):
 
 
 def test_intake_is_rate_limited(make_app):
-    app = make_app(RATE_LIMITS={"intake": (3, 3600), "verify": (30, 600),
-                                "resend": (3, 3600), "status": (100, 600)})
+    app = make_app(RATE_LIMITS={"intake": (3, 3600), "recipient": (100, 3600),
+                                "verify": (30, 600), "resend": (3, 3600), "status": (100, 600)})
     client = app.test_client()
     codes = [submit(client, email=f"p{i}@example.com").status_code for i in range(5)]
     assert codes == [303, 303, 303, 429, 429]
     assert counts(app)[0] == 3
+
+
+def test_one_address_gets_few_requests_an_hour_from_anywhere_and_the_page_never_says(
+        make_app):
+    """The form mails whatever address is typed in: from many clients at once (a botnet, or
+    IPv6 addresses) it must not become a way to flood someone's inbox. Past the limit
+    nothing is stored or mailed, and the answer is the same "check your email" page."""
+    app = make_app(RATE_LIMITS={"intake": (100, 3600), "recipient": (2, 3600),
+                                "verify": (30, 600), "resend": (3, 3600), "status": (100, 600)})
+    pages = []
+    for i in range(4):
+        response = submit(from_address(app, f"198.51.100.{i + 1}"), email="Victim@Example.com")
+        pages.append((response.status_code, response.headers["Location"]))
+    assert pages == [(303, "/requests/sent")] * 4
+    requests, _, _, mails = counts(app)
+    assert (requests, mails) == (2, 2)  # two requests and their two verify mails, no more
+    other = from_address(app, "198.51.100.9")
+    assert submit(other, email="someone.else@example.com").status_code == 303
+    assert counts(app)[0] == 3
+
+
+def test_ipv6_clients_are_counted_by_their_64_block(make_app):
+    """One subscriber gets a whole /64: a fresh address per request must not be a fresh limit."""
+    app = make_app(RATE_LIMITS={"intake": (2, 3600), "recipient": (100, 3600),
+                                "verify": (30, 600), "resend": (3, 3600), "status": (100, 600)})
+    codes = [submit(from_address(app, f"2001:db8:1:2::{i:x}"), email=f"p{i}@example.com")
+             .status_code for i in range(1, 4)]
+    assert codes == [303, 303, 429]
+    elsewhere = from_address(app, "2001:db8:1:3::1")
+    assert submit(elsewhere, email="q@example.com").status_code == 303
 
 
 def test_resend_is_rate_limited_per_request(make_app):
@@ -182,8 +219,9 @@ def test_healthz_says_503_when_redis_is_down(make_app):
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_rate_limit(make_app):
-    app = make_app(TRUSTED_PROXIES=1, RATE_LIMITS={"intake": (2, 3600), "verify": (30, 600),
-                                                   "resend": (3, 3600), "status": (100, 600)})
+    app = make_app(TRUSTED_PROXIES=1, RATE_LIMITS={
+        "intake": (2, 3600), "recipient": (100, 3600), "verify": (30, 600),
+        "resend": (3, 3600), "status": (100, 600)})
     client = app.test_client()
 
     def from_address(address):

@@ -1,4 +1,6 @@
 """Public pages. They write the portal's own records and enqueue work; they never touch a store."""
+import logging
+
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 
@@ -17,10 +19,11 @@ from ..intake import (
 )
 from ..lifecycle import TransitionError, lock, transition
 from ..models import DataRequest, Step, utcnow
-from ..ratelimit import hit
+from ..ratelimit import RateLimited, hit
 from ..tokens import (
     LinkError,
     consume_nonce,
+    email_hash,
     make_link_token,
     nonce_is_live,
     read_link_token,
@@ -34,6 +37,7 @@ def index():
     return render_template("portal/index.html")
 
 
+log = logging.getLogger(__name__)
 CSRF_SLOT = "\x00csrf\x00"
 
 
@@ -66,10 +70,18 @@ def new_request():
     if not form.validate():
         return render_template("portal/new.html", form=form), 400
 
+    email = form.email.data.lower()
+    try:
+        hit("recipient", key=email_hash(email, current_app.config["SECRET_KEY"]))
+    except RateLimited:
+        # Many requests for one address this hour, from wherever they came: store and mail
+        # nothing more, and answer as for any address (what we know stays unknowable).
+        log.warning("intake: per-address limit reached; request not stored, no mail sent")
+        return redirect(url_for("portal.sent"), code=303)
     zone = form.timezone.data if deadlines.is_valid_zone(form.timezone.data or "") else "UTC"
     data_request = open_request(DataRequest(
         request_type=form.request_type.data, region=form.region.data,
-        email=form.email.data.lower(), name=form.name.data, details=form.details.data or None,
+        email=email, name=form.name.data, details=form.details.data or None,
         corrections=form.proposed_corrections() or None, timezone=zone, received_at=utcnow(),
     ), "subject")
     mail_id = send_verify_link(data_request)
