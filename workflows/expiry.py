@@ -29,6 +29,8 @@ def minimise(data_request):
                                              current_app.config["SECRET_KEY"])
     data_request.email = data_request.name = data_request.details = None
     data_request.corrections = data_request.identities = None
+    # A correction's preview holds the person's current name and email as the stores had them.
+    data_request.preview = data_request.preview_at = None
     data_request.purged_at = utcnow()
 
 
@@ -37,6 +39,7 @@ def purge_personal_data(data_request):
     data_request.name = None
     data_request.details = None
     data_request.corrections = None
+    data_request.preview = data_request.preview_at = None  # a scan can quote the person's data
     data_request.purged_at = utcnow()
     forget_links_and_mail(data_request)
 
@@ -89,15 +92,22 @@ def purge_expired_deliveries(now=None):
     ids = db.session.execute(
         db.select(Delivery.id).where(Delivery.deleted_at.is_(None), Delivery.expires_at <= now)
     ).scalars().all()
+    deleted = 0
     for delivery_id in ids:
         delivery = db.session.get(Delivery, delivery_id)
         data_request = lock(delivery.request_id)
+        # Re-read under the lock: an overlapping run may have deleted it since the list was made.
+        db.session.refresh(delivery)
+        if delivery.deleted_at is not None:
+            db.session.rollback()
+            continue
         storage().delete(delivery.path)
         delivery.deleted_at = now
         record(data_request, "system", "delivery_deleted",
                reason=f"{delivery.kind} deleted when its download window closed")
         db.session.commit()
-    return len(ids)
+        deleted += 1
+    return deleted
 
 
 @job

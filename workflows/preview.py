@@ -12,9 +12,10 @@ from app.lifecycle import lock
 from app.models import DataRequest, utcnow
 from workflows.datamap import load_datamap
 from workflows.scan import resolve_identities, scan
-from workflows.stores import Record, StoreError, make_store
+from workflows.stores import Record, make_store
 
 from .context import job
+from .steps import describe_error, safe_for_rq
 
 log = logging.getLogger(__name__)
 MAX_VALUES = 20  # per field: enough to see every copy, not a dump of the store
@@ -62,8 +63,10 @@ def build_preview(request_id):
         preview["counts"] = scan(data_map, email)
         if fields:
             preview["current"] = current_values(data_map, email, fields)
-    except StoreError as exc:
-        preview["error"], failure = str(exc)[:1000], exc
+    except Exception as exc:
+        # Any failure is shown on the page, but a driver's message, which can quote the
+        # person's data, is not (describe_error).
+        preview["error"], failure = describe_error(exc), exc
     data_request = lock(request_id)
     data_request.preview, data_request.preview_at = preview, utcnow()
     record(data_request, "system", "preview_ready",
@@ -71,5 +74,6 @@ def build_preview(request_id):
     db.session.commit()
     if failure is not None:
         log.warning("preview of request %s failed", request_id)
-        raise failure  # RQ retries; staff already see the error on the page
+        # RQ retries; staff already see the error on the page.
+        raise safe_for_rq(failure, f"preview of request {request_id}") from None
     return "preview written"

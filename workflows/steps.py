@@ -6,9 +6,11 @@ erasure of what is already erased erases nothing, a correction sets the same val
 
 A failure is written to the step before it is raised to RQ (which retries with back-off). When a
 step has used STEP_MAX_ATTEMPTS the request moves to needs_attention with the error kept for
-staff; the job still fails, so it also shows in RQ's failed registry.
+staff; the job still fails, so it also shows in RQ's failed registry. What RQ receives is the
+staff description, never a driver's message: RQ logs it and keeps it in that registry.
 """
 import logging
+import traceback
 
 from flask import current_app
 
@@ -53,11 +55,13 @@ def run_step(step_id):
         db.session.commit()
         return "request closed"
     try:
-        outcome = PHASES[step.phase](step, data_request)
+        return PHASES[step.phase](step, data_request)
     except Exception as exc:
-        record_failure(step_id, exc)
-        raise
-    return outcome
+        failure = exc
+    # Handled outside the except block: an error while recording the failure would otherwise
+    # carry the original exception, message and all, as its context.
+    record_failure(step_id, failure)
+    raise safe_for_rq(failure, f"step {step_id}") from None  # RQ retries it
 
 
 def describe_error(exc):
@@ -66,6 +70,21 @@ def describe_error(exc):
     if isinstance(exc, StoreError):
         return str(exc)[:1000]
     return f"{type(exc).__name__} (details in the worker log)"
+
+
+def safe_for_rq(exc, what):
+    """The exception a failed job raises to RQ in place of `exc`; raise it `from None`.
+
+    RQ logs the traceback and keeps it in the failed registry. A store error's message is
+    written for staff, so it goes as it is. Any other message can quote personal data (PostgreSQL:
+    "Key (email)=(bob@example.com) already exists"), so RQ gets only the staff description, and
+    the worker log gets where the error was raised, without its message.
+    """
+    if isinstance(exc, StoreError):
+        return exc
+    log.warning("%s failed with %s at:\n%s", what, type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)))
+    return StoreError(describe_error(exc))
 
 
 def record_failure(step_id, exc):

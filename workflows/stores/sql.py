@@ -69,7 +69,11 @@ class SqlStore(Store):
         elif backend in ("postgresql", "mysql", "mariadb"):
             # libpq rounds down and ignores values under 2 seconds.
             connect_args["connect_timeout"] = max(2, math.ceil(timeout))
-        return sa.create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        # hide_parameters: a failed statement's message would otherwise quote the person's
+        # email and other identities, and that message reaches the worker log.
+        return sa.create_engine(
+            url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True
+        )
 
     @property
     def engine(self) -> sa.Engine:
