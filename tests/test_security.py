@@ -7,6 +7,7 @@ from helpers import csrf_token, submit
 from test_links import verify_path
 
 from app.extensions import db
+from app.mail import bodies
 from app.models import AuditEvent, DataRequest, LinkNonce, MailMessage
 from app.tokens import make_link_token
 
@@ -109,6 +110,20 @@ def test_one_address_gets_few_requests_an_hour_from_anywhere_and_the_page_never_
     other = from_address(app, "198.51.100.9")
     assert submit(other, email="someone.else@example.com").status_code == 303
     assert counts(app)[0] == 3
+
+
+def test_the_verify_mail_carries_nothing_typed_into_the_form(client, app):
+    """Anyone can type any address into the form: the mail sent to it, before the person has
+    confirmed anything, must not carry the sender's words (a name field holding a phishing
+    paragraph and a link would arrive from the company's own address)."""
+    lure = "Alice, URGENT call +1 555 0100 or visit evil.example now"
+    assert submit(client, email="victim@example.com", name=lure,
+                  details="more text from the sender").status_code == 303
+    with app.app_context():
+        text, html = bodies(db.session.execute(db.select(MailMessage)).scalar_one())
+    for part in (text, html):
+        assert "URGENT" not in part and "evil.example" not in part and "more text" not in part
+        assert "It asks for access." in part
 
 
 def test_ipv6_clients_are_counted_by_their_64_block(make_app):
