@@ -91,7 +91,8 @@ def requests_approve(reference, actor, reason):
 @click.argument("reference")
 @click.argument("store")
 @click.option("--by", "actor", required=True, help="Who did the manual work.")
-@click.option("--note", required=True, help="What was done (on the audit trail).")
+@click.option("--note", required=True,
+              help="What was done (on the audit trail; for a deletion, on the certificate).")
 @click.option("--file", "upload", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An export received from the store, added to the person's archive.")
 def requests_resolve_step(reference, store, actor, note, upload):

@@ -152,7 +152,7 @@ def certificate_facts(data_request, steps, completed_at):
     for step in steps:
         result = step.result or {}
         stores.append({"store": step.store, "outcomes": result.get("outcomes", []),
-                       "manual": "task" in result})
+                       "manual": "task" in result, "note": result.get("note")})
         if result.get("verified_empty"):
             verified.append(step.store)
     return {
@@ -202,9 +202,38 @@ def deliver_certificate(step, data_request):
     drop_local(path, key)
 
 
+def fields_changed_nowhere(data_request, steps):
+    """The person's fields that changed no row in any automatic store.
+
+    Manual steps do not count: staff confirm a task, not which fields it changed. A request
+    whose every store is manual has nothing to check and completes on staff's word.
+    """
+    automatic = [s.result or {} for s in steps if "task" not in (s.result or {})]
+    if not automatic:
+        return []
+    applied = {field for result in automatic for field in result.get("applied", [])}
+    return sorted({c["field"] for c in data_request.corrections or []} - applied)
+
+
+def hold_for_staff(step, data_request, reason):
+    """needs_attention instead of completed: the reason goes on the audit trail and on the
+    failed assembly step, where staff see it; no email goes to the person."""
+    data_request = lock(data_request.id)
+    step.state, step.finished_at, step.error = "failed", utcnow(), reason
+    transition(data_request, "needs_attention", "system", reason=reason)
+    db.session.commit()
+
+
 def report_correction(step, data_request):
-    """Correction: every store has applied the change; tell the person where."""
+    """Correction: tell the person where each field changed; when one changed nowhere (a
+    field name the data map does not know, or no row of theirs holding it), staff decide."""
     steps = store_steps(data_request)
+    unmatched = fields_changed_nowhere(data_request, steps)
+    if unmatched:
+        hold_for_staff(step, data_request,
+                       f"correction changed nothing for {', '.join(unmatched)}: no correctable "
+                       "field of that name holds the person's data")
+        return
     changed = {s.store: s.records for s in steps if s.records}
     fields = sorted({c["field"] for c in data_request.corrections or []})
     _, mail_id = complete(step, data_request,

@@ -272,12 +272,31 @@ def _outcome_tables(stores: list) -> tuple[list, list]:
     return erased, kept
 
 
+def _manual_section(stores: list) -> list:
+    """Stores that staff handled by hand: what they confirmed, and that no scan re-checked
+    them. Nothing at all when there are none."""
+    manual = [s for s in stores if s.get("manual")]
+    if not manual:
+        return []
+    rows = [[_("Store"), _("What our staff confirmed")]]
+    rows += [[_text(s.get("store")), _text(s.get("note") or _("The erasure was carried out."))]
+             for s in manual]
+    return [
+        _p(_("Handled by our staff"), _H2),
+        _p(_("We cannot search these systems ourselves, so our staff carried out your erasure "
+             "there by hand and confirmed what is shown below. These stores were not "
+             "re-checked automatically afterwards.")),
+        _table(rows, [45, 129]),
+    ]
+
+
 def deletion_certificate(path_or_file, certificate: dict) -> None:
     """Write the deletion certificate PDF, in the active language.
 
     ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
     "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
-    "retained", "count", "reason"}]}], "backups_roll_off": ISO date (completed + 180 days),
+    "retained", "count", "reason"}], "manual": bool, "note": what staff confirmed}],
+    "backups_roll_off": ISO date (completed + 180 days),
     "verified_empty": [store names re-scanned and found empty]}``.
     """
     title = _("Certificate of deletion")
@@ -305,6 +324,7 @@ def deletion_certificate(path_or_file, certificate: dict) -> None:
         )
     else:
         story.append(_p(_("Nothing: we kept no personal data about you.")))
+    story.extend(_manual_section(certificate.get("stores", [])))
     verified = certificate.get("verified_empty") or []
     story.append(_p(_("Checked afterwards"), _H2))
     story.append(

@@ -88,16 +88,39 @@ def erase(step, data_request, store, identities):
     return False
 
 
+def field_key(name):
+    """A field name as compared with the data map: "Name" finds ``name``, "VAT number"
+    finds ``vat_number`` (the person types the field in free text)."""
+    return name.strip().lower().replace(" ", "_")
+
+
 def correct(step, data_request, store, identities):
-    """Correction: set the approved values on the correctable fields this store holds."""
-    changes = {c["field"]: c["proposed"] for c in data_request.corrections or []}
-    result = store.correct(identities, changes)
+    """Correction: set the approved values on the correctable fields this store holds.
+
+    The result names the person's fields that changed a row here (``applied``), so the
+    assembly can tell a field that changed nowhere from one that did.
+    """
+    columns = {field_key(c): c for t in store.config.tables for c in t.correctable}
+    proposed = {c["field"]: c["proposed"] for c in data_request.corrections or []}
+    named = {field: columns.get(field_key(field), field) for field in proposed}
+    result = store.correct(identities, {named[f]: value for f, value in proposed.items()})
     if result.task is not None:
         step.result = {"task": task_info(result.task)}
         return True
-    step.result = {"changed": dict(result.counts)}
+    step.result = {"changed": dict(result.counts),
+                   "applied": applied_fields(store.config, named, result.counts)}
     step.records = sum(result.counts.values())
     return False
+
+
+def applied_fields(config, named, counts):
+    """The person's fields (as they wrote them) that changed at least one row of the store."""
+    if not config.tables:
+        # A remote (http) store applies what it allows and counts rows per table, not per
+        # field: any change it reports counts for every field it was sent.
+        return sorted(named) if any(counts.values()) else []
+    changed = {c for t in config.tables if counts.get(t.table) for c in t.correctable}
+    return sorted(field for field, column in named.items() if column in changed)
 
 
 WORK = {"access": stage, "export": stage, "deletion": erase, "correction": correct}

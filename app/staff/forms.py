@@ -56,7 +56,9 @@ class NoteForm(FlaskForm):
 class ResolveForm(FlaskForm):
     step_id = HiddenField(validators=[DataRequired()])
     note = TextAreaField("What was done", filters=[strip], validators=[
-        DataRequired("Say what was done: it goes on the audit trail."), Length(max=2000),
+        # For a deletion the person reads it too: it is printed on their certificate.
+        DataRequired("Say what was done: it goes on the audit trail and, for a deletion, on "
+                     "the person's certificate."), Length(max=2000),
         plain_text])
     upload = FileField("Export received from the store (optional)")
 

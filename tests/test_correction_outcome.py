@@ -1,0 +1,82 @@
+"""A correction is reported as done only when each field the person named changed something.
+
+The person names the field in free text; the job matches it against the data map's correctable
+fields, ignoring case and treating spaces as underscores. A field that matches nothing goes to
+staff (needs_attention) instead of an email saying it was changed. Real RQ worker, real Redis,
+the CraftOS demo stores, a real SMTP server.
+"""
+from helpers import run_worker, submit
+from test_workflows import cli, confirm, resolve_manual, the_request
+
+from app.extensions import db
+from app.models import AuditEvent, MailMessage, Step
+from workflows.datamap import load_datamap
+from workflows.stores import make_store
+
+
+def correct_alice(app, client, changes):
+    """Submit, confirm and approve a correction of ``{field: proposed}``, then run it to its
+    end (the demo's manual payment processor step resolved by staff)."""
+    fields = {}
+    for i, (field, proposed) in enumerate(changes.items()):
+        fields.update({f"corrections-{i}-field": field, f"corrections-{i}-problem": "wrong",
+                       f"corrections-{i}-proposed": proposed})
+    submit(client, email="alice@example.com", request_type="correction", **fields)
+    confirm(client, app)
+    reference = the_request(app).reference
+    cli(app, "requests", "approve", reference, "--by", "agent@craftos.net")
+    run_worker()
+    resolve_manual(app, reference)
+    run_worker()
+    return the_request(app)
+
+
+def alice_rows(app, store_name, table):
+    with app.app_context():
+        config = load_datamap(app.config["STORES_CONFIG"]).store(store_name)
+        store = make_store(config)
+        try:
+            return [item.row for item in store.find({"email": {"alice@example.com"}})
+                    if getattr(item, "table", None) == table]
+        finally:
+            store.close()
+
+
+def mail_kinds(app):
+    with app.app_context():
+        return set(db.session.execute(db.select(MailMessage.kind)).scalars())
+
+
+def test_correction_of_an_unknown_field_goes_to_staff_and_tells_the_person_nothing(
+        demo_app, smtp_server):
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    data_request = correct_alice(demo_app, client, {"favourite colour": "blue"})
+
+    assert data_request.state == "needs_attention"
+    assert "correction_done" not in mail_kinds(demo_app)
+    assert not any("corrected" in m["Subject"] for m in sink.messages)
+    with demo_app.app_context():
+        held = db.session.execute(
+            db.select(AuditEvent).where(AuditEvent.to_state == "needs_attention")).scalar_one()
+        assemble = db.session.execute(
+            db.select(Step).where(Step.phase == "assemble")).scalar_one()
+    assert held.actor == "system" and "favourite colour" in held.reason
+    assert assemble.state == "failed" and "favourite colour" in assemble.error
+
+
+def test_correction_of_a_field_named_in_other_case_and_spacing_is_applied(demo_app,
+                                                                         smtp_server):
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    data_request = correct_alice(demo_app, client,
+                                 {"Name": "Alice Q. Example", "VAT number": "FR40303265045"})
+
+    assert data_request.state == "completed"
+    assert [r["name"] for r in alice_rows(demo_app, "accounts", "users")] == ["Alice Q. Example"]
+    assert [(r["name"], r["vat_number"])
+            for r in alice_rows(demo_app, "billing", "billing_customers")] == [
+        ("Alice Q. Example", "FR40303265045")]
+    assert "correction_done" in mail_kinds(demo_app)
+    assert any("corrected" in m["Subject"] for m in sink.messages)
+    assert data_request.close_reason == "corrected Name, VAT number in 2 store(s)"
