@@ -211,8 +211,14 @@ def fields_changed_nowhere(data_request, steps):
     automatic = [s.result or {} for s in steps if "task" not in (s.result or {})]
     if not automatic:
         return []
-    applied = {field for result in automatic for field in result.get("applied", [])}
-    return sorted({c["field"] for c in data_request.corrections or []} - applied)
+    proposed = {c["field"] for c in data_request.corrections or []}
+    applied = set()
+    for result in automatic:
+        if "applied" in result:
+            applied |= set(result["applied"])
+        elif any((result.get("changed") or {}).values()):
+            applied |= proposed  # a step that ran before fields were recorded: trust its count
+    return sorted(proposed - applied)
 
 
 def hold_for_staff(step, data_request, reason):
