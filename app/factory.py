@@ -12,12 +12,16 @@ from .deadlines import local_date
 from .extensions import configure_sqlite, csrf, db, migrate
 from .queue import redis_connection
 
-# Paths that carry a signed token: replaced before any log line is written.
+# Paths that carry a signed token, and query values that can be personal data (the staff
+# queue's search box, a login's `next` that carries it): replaced before a log line is written.
 _TOKEN_IN_PATH = re.compile(r"/(verify|status|download)/[^/\s?\"]+")
+_PERSONAL_QUERY = re.compile(r"([?&](?:q|next)=)[^&\s\"]*")
 
 
 def _redact(value):
-    return _TOKEN_IN_PATH.sub(r"/\1/<token>", value) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return _PERSONAL_QUERY.sub(r"\1<redacted>", _TOKEN_IN_PATH.sub(r"/\1/<token>", value))
 
 
 class RedactTokens(logging.Filter):

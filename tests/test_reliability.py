@@ -359,6 +359,28 @@ def test_an_unhandled_error_on_a_token_page_is_logged_without_the_token(make_app
     assert "SECRET" not in logged
 
 
+def test_staff_searches_reach_the_access_log_without_the_address_searched_for(app):
+    """The queue's search box is a GET form: its value (an email, a name) is in the request
+    line, and in the `next` of a login that follows it."""
+    import io
+    import logging
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("werkzeug")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info('"%s" %s', "GET /staff/?q=alice@example.com&state=all HTTP/1.1", 200)
+        logger.info('"%s" %s', "GET /staff/login?next=%2Fstaff%2F%3Fq%3Dalice%2540example.com "
+                    "HTTP/1.1", 200)
+    finally:
+        logger.removeHandler(handler)
+    lines = stream.getvalue()
+    assert "alice" not in lines
+    assert "/staff/?q=<redacted>&state=all" in lines and "login?next=<redacted> " in lines
+
+
 def test_gunicorn_access_log_lines_are_written_with_tokens_redacted(app):
     """gunicorn formats its access log from a mapping of atoms, not a tuple of arguments."""
     import io
