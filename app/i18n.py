@@ -34,8 +34,13 @@ def current_language():
 
 
 def language_links():
-    """(code, name, url) for the switch: the same page in the other language."""
-    return [(code, name, f"{request.path}?lang={code}") for code, name in LANGUAGES.items()]
+    """(code, name, url) for the switch: the same page in the other language.
+
+    One leading slash only: on a 404 for "/\\evil.example/x" the link would otherwise be
+    "/\\evil.example/x", which browsers read as a link to evil.example.
+    """
+    path = "/" + request.path.lstrip("/\\")
+    return [(code, name, f"{path}?lang={code}") for code, name in LANGUAGES.items()]
 
 
 def long_date(day):

@@ -29,6 +29,14 @@ def test_switch_on_every_page_overrides_the_browser_for_the_visit(client):
         as_text=True)  # remembered for the rest of the visit
 
 
+def test_the_language_switch_never_links_off_site(client):
+    """A crafted 404 path must not turn the switch into a link to another host."""
+    for crafted in ("/%5Cevil.example/x", "/%5C%5Cevil.example/x", "/%5C/evil.example/x"):
+        html = client.get(crafted).get_data(as_text=True)
+        links = re.findall(r'href="([^"]*\?lang=ja)"', html)
+        assert links == ["/evil.example/x?lang=ja"], (crafted, links)
+
+
 def test_form_errors_are_in_japanese(client, app):
     client.get("/?lang=ja")
     response = submit(client, email="not-an-email", request_type="deletion")
