@@ -22,6 +22,10 @@ LINK_PAGES = {
     "expired": (410, _l("This link has expired"), _l(
         "Links stay valid for a limited time to protect your data. We can send you a new one "
         "to the same email address.")),
+    # Status and download links cannot be sent again: only a new request makes new ones.
+    "expired_for_good": (410, _l("This link has expired"), _l(
+        "Links stay valid for a limited time to protect your data. If you still need this, "
+        "please make a new request.")),
     "used": (410, _l("This link has already been used"), _l(
         "Each link works once. If you confirmed your request, the status link is in the email "
         "we sent afterwards.")),
@@ -35,10 +39,11 @@ LINK_PAGES = {
 
 
 def link_error(exc):
-    code, title, message = LINK_PAGES[exc.kind]
+    renewable = request.path.startswith("/verify/")
+    kind = "expired_for_good" if exc.kind == "expired" and not renewable else exc.kind
+    code, title, message = LINK_PAGES[kind]
     # Only verify links can be renewed; an expired download needs a new request.
-    offer_new = (exc.kind == "expired" and exc.reference is not None
-                 and request.path.startswith("/verify/"))
+    offer_new = exc.kind == "expired" and exc.reference is not None and renewable
     return render_template("error.html", title=title, message=message, offer_new=offer_new,
                            form=ResendForm() if offer_new else None), code
 

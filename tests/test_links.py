@@ -119,3 +119,20 @@ def test_verify_is_rate_limited(make_app, bucket, limit):
     assert codes[:limit] == [200] * limit
     assert codes[limit:] == [429, 429]
     assert "Retry-After" in client.get(path).headers
+
+
+def test_an_expired_status_link_says_what_can_be_done(client, app):
+    """Only a verify link can be sent again; an expired status or download link promised a
+    new one by email and offered no way to get it."""
+    from test_fuzz import expired_token
+
+    submit(client)
+    with app.app_context():
+        reference = db.session.execute(db.select(DataRequest.reference)).scalar_one()
+    for path in ("/status/" + expired_token(app, "status", reference),
+                 "/download/" + expired_token(app, "download", reference, k="archive")):
+        page = client.get(path)
+        assert page.status_code == 410, path
+        text = page.get_data(as_text=True)
+        assert "This link has expired" in text and "please make a new request" in text
+        assert "We can send you a new one" not in text and "Send me a new link" not in text
