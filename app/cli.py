@@ -17,6 +17,7 @@ from workflows.expiry import (
     minimise_closed_requests,
     purge_expired_deliveries,
 )
+from workflows.leftovers import sweep_leftover_files
 from workflows.reconcile import reconcile
 from workflows.scan import check_datamap, scan
 from workflows.sla import sweep as sla_sweep
@@ -56,10 +57,12 @@ def audit_verify(reference):
 
 @requests_cli.command("expire")
 def requests_expire():
-    """Expire unconfirmed requests, delete downloads past their window, minimise old closed ones."""
+    """Expire unconfirmed requests, delete old downloads, minimise old closed requests, and
+    sweep the work files of recently closed ones."""
     click.echo(f"{expire_unverified()} request(s) expired and purged")
     click.echo(f"{purge_expired_deliveries()} download(s) past their window deleted")
     click.echo(f"{minimise_closed_requests()} closed request(s) past retention minimised")
+    click.echo(f"{sweep_leftover_files()} recently closed request(s) swept of work files")
 
 
 def find_request(reference):
@@ -161,6 +164,7 @@ def cron():
     scheduler.register(expire_unverified, queue_name=name, interval=3600)
     scheduler.register(purge_expired_deliveries, queue_name=name, interval=3600)
     scheduler.register(minimise_closed_requests, queue_name=name, interval=3600)
+    scheduler.register(sweep_leftover_files, queue_name=name, interval=3600)
     # Hourly: each reminder, escalation and digest is sent once however often this runs.
     scheduler.register(sla_sweep, queue_name=name, interval=3600)
     scheduler.start()
