@@ -72,3 +72,28 @@ def test_the_retention_period_is_a_setting(make_app):
     assert "1 closed request(s) past retention minimised" in result.output
     with app.app_context():
         assert db.session.get(DataRequest, request_id).email is None
+
+
+def test_a_deletions_last_email_that_failed_for_good_is_forgotten(app):
+    """Deletions are minimised at completion, with their last email still queued: if it then
+    fails for good, the next retention run clears its address and body."""
+    from workflows.expiry import minimise
+
+    request_id = make_request(app, request_type="deletion", state="completed",
+                              email="alice@example.com")
+    with app.app_context():
+        data_request = db.session.get(DataRequest, request_id)
+        db.session.add(MailMessage(request_id=request_id, kind="erasure_done", state="failed",
+                                   to_addr="alice@example.com", subject="Erased",
+                                   body_text="Hello Alice Example", body_html="<p>Hello</p>"))
+        db.session.add(MailMessage(request_id=request_id, kind="erasure_done", state="queued",
+                                   to_addr="alice@example.com", subject="Erased",
+                                   body_text="Hello Alice Example", body_html="<p>Hello</p>"))
+        minimise(data_request)
+        db.session.commit()
+        assert minimise_closed_requests() == 0  # already minimised: only its mail is looked at
+        failed, queued = db.session.execute(
+            db.select(MailMessage).order_by(MailMessage.id)).scalars().all()
+        assert (failed.to_addr, failed.body_text, failed.body_html) == (None, None, None)
+        # Still to be sent: it keeps what it needs (sending clears it).
+        assert queued.to_addr == "alice@example.com" and queued.body_text

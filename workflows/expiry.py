@@ -133,4 +133,25 @@ def minimise_closed_requests(now=None):
                       "(CLOSED_REQUEST_RETENTION_DAYS)")
         db.session.commit()
         minimised += 1
+    forget_undeliverable_mail()
     return minimised
+
+
+def forget_undeliverable_mail():
+    """Mail of a minimised request that failed for good keeps no address, body or link.
+
+    A deletion is minimised at completion, while its last email is still queued, so its mail
+    cannot be forgotten then; once that email is sent its body goes, but one that failed
+    would otherwise keep the person's address and words forever.
+    """
+    db.session.execute(
+        db.update(MailMessage)
+        .where(MailMessage.state == "failed",
+               MailMessage.to_addr.is_not(None) | MailMessage.body_text.is_not(None)
+               | MailMessage.context.is_not(None),
+               MailMessage.request_id.in_(
+                   db.select(DataRequest.id).where(DataRequest.purged_at.is_not(None))))
+        .values(to_addr=None, body_text=None, body_html=None, context=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
