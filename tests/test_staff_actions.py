@@ -187,8 +187,9 @@ def test_deletion_approved_in_the_console_completes_on_the_demo_data(demo_app, s
 
 def test_correction_review_shows_current_and_proposed_side_by_side(demo_app, smtp_server):
     client = demo_app.test_client()
+    # "Name" as a person types it: matched to the `name` column as the correction job does.
     submit(client, email="alice@example.com", request_type="correction",
-           **{"corrections-0-field": "name", "corrections-0-problem": "typo",
+           **{"corrections-0-field": "Name", "corrections-0-problem": "typo",
               "corrections-0-proposed": "Alice Q. Example"})
     confirm(client, demo_app)
     request_id = the_request(demo_app).id
@@ -196,7 +197,7 @@ def test_correction_review_shows_current_and_proposed_side_by_side(demo_app, smt
     act(staff, request_id, "preview")
     run_worker()
     with demo_app.app_context():
-        current = db.session.get(DataRequest, request_id).preview["current"]["name"]
+        current = db.session.get(DataRequest, request_id).preview["current"]["Name"]
     assert current and all(v["value"] != "Alice Q. Example" for v in current)
     page = staff.get(f"/staff/requests/{request_id}").get_data(as_text=True)
     assert "Alice Q. Example" in page and current[0]["value"] in page

@@ -16,31 +16,39 @@ from workflows.stores import Record, make_store
 
 from .context import job
 from .steps import describe_error, safe_for_rq
+from .store_work import field_key
 
 log = logging.getLogger(__name__)
 MAX_VALUES = 20  # per field: enough to see every copy, not a dump of the store
 
 
 def current_values(data_map, email, fields):
-    """{field: [{store, table, value}]} from the rows whose table lists the field correctable."""
-    wanted = set(fields)
+    """{field: [{store, table, value}]} from the rows whose table lists the field correctable.
+
+    Fields are matched as the correction job matches them (`field_key`: "Name" is `name`), so
+    staff see the values the job would change.
+    """
     found = {name: [] for name in fields}
     stores = [make_store(config) for config in data_map.stores]
     try:
         identities = resolve_identities(data_map, email, stores)
         for store in stores:
-            tables = {t.table: wanted & set(t.correctable) for t in store.config.tables
-                      if wanted & set(t.correctable)}
+            tables = {}  # table -> {the person's field: its column}
+            for table in store.config.tables:
+                columns = {field_key(c): c for c in table.correctable}
+                named = {f: columns[field_key(f)] for f in fields if field_key(f) in columns}
+                if named:
+                    tables[table.table] = named
             if not tables:
                 continue
             for item in store.find(identities):
                 if not isinstance(item, Record) or item.table not in tables:
                     continue
-                for name in tables[item.table]:
-                    if name in item.row and len(found[name]) < MAX_VALUES:
+                for name, column in tables[item.table].items():
+                    if column in item.row and len(found[name]) < MAX_VALUES:
                         found[name].append({"store": store.name, "table": item.table,
-                                            "value": "" if item.row[name] is None
-                                            else str(item.row[name])})
+                                            "value": "" if item.row[column] is None
+                                            else str(item.row[column])})
     finally:
         for store in stores:
             store.close()
