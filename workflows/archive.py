@@ -215,6 +215,7 @@ def _generated(staging_dir: Path, statement: dict, reference: str, generated_at:
         request_type=str(statement.get("request_type", "access")),
         stores=[_index_store(staging_dir, s, facts.get(s["store"], {})) for s in summaries],
         not_portable=statement.get("not_portable") or [],
+        timezone=statement.get("timezone"),
     )
     pdf = io.BytesIO()
     art15_report(

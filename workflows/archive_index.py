@@ -188,8 +188,10 @@ def render_index(
     request_type: str,
     stores: list[dict],
     not_portable: Sequence[dict] = (),
+    timezone: str | None = None,
 ) -> str:
-    """The whole index.html, in the active language (``generated_at``: ISO 8601).
+    """The whole index.html, in the active language (``generated_at``: ISO 8601, shown in
+    ``timezone``, the person's, in languages other than English).
 
     ``stores``: ``[{"store", "anchor", "facts": <statement store dict or {}>,
     "tables": [{"table", "rows", "columns", "json_href", "csv_href", "preview": [row]}],
@@ -211,7 +213,7 @@ def render_index(
         + f"</title><style>{_CSS}</style></head><body>"
         f"<h1>{heading}</h1><p>"
         + _("Request reference <strong>%(reference)s</strong>, generated %(generated)s.",
-            reference=_e(reference), generated=_e(written_date(generated_at)))
+            reference=_e(reference), generated=_e(written_date(generated_at, timezone)))
         + "</p>"
         + _intro(export)
         + f"<nav><ul>{toc}</ul></nav>"

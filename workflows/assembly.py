@@ -75,6 +75,7 @@ def statement(data_request):
         "company": config["COMPANY_NAME"], "contact": config["COMPANY_CONTACT"],
         "reference": data_request.reference, "request_type": data_request.request_type,
         "regime": data_request.regime, "generated_at": utcnow().isoformat(), "stores": stores,
+        "timezone": data_request.timezone,
         "transfers": [TRANSFER_TO_JAPAN] if config["COMPANY_COUNTRY"] == "JP" else [],
     }
     if data_request.request_type == "export":
@@ -159,6 +160,7 @@ def certificate_facts(data_request, steps, completed_at):
         "company": current_app.config["COMPANY_NAME"],
         "contact": current_app.config["COMPANY_CONTACT"],
         "reference": data_request.reference, "completed_at": completed_at.isoformat(),
+        "timezone": data_request.timezone,
         "stores": stores, "backups_roll_off": rolloff.date().isoformat(),
         "verified_empty": verified,
     }

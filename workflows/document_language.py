@@ -6,14 +6,16 @@ as the completion emails do. With no app context (unit tests, a script) it is En
 
 Dates come to the builders as ISO 8601 strings. English keeps them as written (2026-09-06:
 unambiguous, and what the English documents have always shown); other languages get their
-own long form (2026年9月6日). Moments are UTC and say so.
+own long form (2026年9月6日). Moments are shown in the person's own time zone (the one their
+browser reported on the form), named the reader's way (日本時間); UTC, said so, when unknown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_timezone_name
 from flask_babel import get_locale
 
 
@@ -22,8 +24,16 @@ def document_language() -> str:
     return str(get_locale() or "en")
 
 
-def written_date(value: object) -> str:
-    """An ISO 8601 date or moment the reader's way; anything else unchanged."""
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name and name != "UTC" else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def written_date(value: object, zone_name: str | None = None) -> str:
+    """An ISO 8601 date or moment the reader's way (a moment in `zone_name`, the person's
+    IANA time zone, when there is one); anything else unchanged."""
     text = "" if value is None else str(value)
     language = document_language()
     if language == "en" or not text:
@@ -34,7 +44,10 @@ def written_date(value: object) -> str:
         return text
     if "T" not in text and " " not in text:  # a calendar date: no time of day to show
         return format_date(moment.date(), format="long", locale=language)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
+    zone = _zone(zone_name)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)  # the builders' moments are UTC
+    moment = moment.astimezone(zone or dt.UTC)
+    label = get_timezone_name(zone, width="long", locale=language) if zone else "UTC"
     return (f"{format_date(moment.date(), format='long', locale=language)} "
-            f"{format_time(moment.time(), format='short', locale=language)} UTC")
+            f"{format_time(moment.time(), format='short', locale=language)} {label}")

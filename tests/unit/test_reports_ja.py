@@ -77,6 +77,21 @@ def test_japanese_certificate_has_japanese_headings_and_dates(app):
     assert "Whatweerased" not in text and "2026-09-06" not in text
 
 
+def test_japanese_documents_show_times_in_the_persons_own_time_zone(app):
+    """A person in Tokyo reads 21:00 日本時間, not 12:00 UTC; with no zone known, UTC as before."""
+    text = rendered(app, "ja", art15_report, {**STATEMENT, "timezone": "Asia/Tokyo"})
+    assert "作成日時：2026年3月1日21:00日本時間" in text
+    certificate = rendered(app, "ja", deletion_certificate,
+                           {**CERTIFICATE, "timezone": "Europe/Berlin"})
+    assert "完了：2026年3月10日10:00中央ヨーロッパ時間" in certificate
+    for unknown in ("UTC", "Not/AZone", None):
+        text = rendered(app, "ja", art15_report, {**STATEMENT, "timezone": unknown})
+        assert "作成日時：2026年3月1日12:00UTC" in text
+    # English keeps the ISO moment as it always was, whatever the zone.
+    english = rendered(app, "en", art15_report, {**STATEMENT, "timezone": "Asia/Tokyo"})
+    assert "2026-03-01T12:00:00+00:00" in english
+
+
 def test_english_certificate_is_unchanged_inside_an_app(app):
     text = rendered(app, "en", deletion_certificate, CERTIFICATE)
     assert "Certificateofdeletion" in text and "2026-09-06" in text and "削除" not in text
@@ -93,6 +108,16 @@ def index(app, locale, request_type="access"):
         return render_index(company="CraftOS", reference="R-7",
                             generated_at="2026-03-01T12:00:00+00:00",
                             request_type=request_type, stores=[store])
+
+
+def test_japanese_index_names_the_moment_in_the_persons_time_zone(app):
+    store = {"store": "accounts", "anchor": "store-accounts", "facts": {}, "tables": [],
+             "files": [], "tasks": []}
+    with app.app_context(), in_locale("ja"):
+        page = render_index(company="CraftOS", reference="R-7",
+                            generated_at="2026-03-01T12:00:00+00:00", request_type="access",
+                            stores=[store], timezone="Asia/Tokyo")
+    assert "受付番号 <strong>R-7</strong>（2026年3月1日 21:00 日本時間 作成）" in page
 
 
 def test_japanese_index_is_japanese_and_keeps_the_data_as_written(app):
