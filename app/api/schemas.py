@@ -92,7 +92,11 @@ def parse_time(value, field):
         raise invalid(field, f"{field} must be an RFC 3339 date-time.") from exc
     if moment.tzinfo is None:
         raise invalid(field, f"{field} needs a time zone offset (Z or +hh:mm).")
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError as exc:
+        # Near year 1 or 9999 the offset carries the moment beyond what a datetime holds.
+        raise invalid(field, f"{field} is out of range once converted to UTC.") from exc
 
 
 def check_submitted_at(moment, now, max_age):

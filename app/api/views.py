@@ -91,6 +91,11 @@ def max_age(vouched):
     return min(MAX_SUBMISSION_AGE, timedelta(seconds=max(window, 0)))
 
 
+def duplicate_request():
+    return ApiError(409, "duplicate_request", "This key already submitted a request with this "
+                    "subject_request_id.", "subject_request_id")
+
+
 @bp.post("/requests")
 @require_scope("submit")
 def create_request():
@@ -103,18 +108,23 @@ def create_request():
     if db.session.execute(db.select(DataRequest.id).where(
             DataRequest.api_key_id == api_key.id,
             DataRequest.subject_request_id == submission.subject_request_id)).first():
-        raise ApiError(409, "duplicate_request", "This key already submitted a request with "
-                       "this subject_request_id.", "subject_request_id")
-    # The clock runs from when the person asked, not from when the caller got round to us.
-    data_request = open_request(DataRequest(
-        request_type=submission.request_type, region=submission.region, email=submission.email,
-        name=submission.name, details=submission.details, corrections=submission.corrections,
-        received_at=submission.submitted_at, api_key_id=api_key.id,
-        subject_request_id=submission.subject_request_id,
-        status_callback_urls=submission.status_callback_urls or None,
-    ), actor(api_key), reason="created through the API"
-       + ("; the caller vouched for the person's identity" if vouched
-          else "; the person confirms by email"))
+        raise duplicate_request()
+    try:
+        # The clock runs from when the person asked, not from when the caller got round to us.
+        data_request = open_request(DataRequest(
+            request_type=submission.request_type, region=submission.region,
+            email=submission.email, name=submission.name, details=submission.details,
+            corrections=submission.corrections, received_at=submission.submitted_at,
+            api_key_id=api_key.id, subject_request_id=submission.subject_request_id,
+            status_callback_urls=submission.status_callback_urls or None,
+        ), actor(api_key), reason="created through the API"
+           + ("; the caller vouched for the person's identity" if vouched
+              else "; the person confirms by email"))
+    except IntegrityError as exc:
+        # Two identical submissions raced past the check above: open_request flushes, so the
+        # unique (key, subject_request_id) decides here, before anything else is written.
+        db.session.rollback()
+        raise duplicate_request() from exc
     mail_ids, step_id = [], None
     if vouched:
         step_id = confirm_identity(
@@ -123,13 +133,7 @@ def create_request():
             "verified as of submitted_time", verified_at=submission.submitted_at)
     else:
         mail_ids.append(send_verify_link(data_request))
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        # Two identical submissions raced past the check above: the unique key decides.
-        db.session.rollback()
-        raise ApiError(409, "duplicate_request", "This key already submitted a request with "
-                       "this subject_request_id.", "subject_request_id") from exc
+    db.session.commit()
     start_after_commit(mail_ids, step_id)
     return signed_json({
         "controller_id": api_key.name,

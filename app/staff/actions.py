@@ -107,13 +107,16 @@ def extend(data_request):
 
 def assign(data_request):
     value = valid(AssignForm()).assignee.data or ""
+    # An agent takes a free request or lets go of their own; a request someone else holds,
+    # and any choice of another person, is an admin's call.
+    held_by_another = data_request.assignee_id not in (None, current_user.id)
+    if not current_user.is_admin and (value not in ("me", "") or held_by_another):
+        refuse(403, "Agents can assign requests to themselves; ask an admin for others.")
     if value == "me":
         target = db.session.get(StaffUser, current_user.id)
     elif value == "":
         target = None
     else:
-        if not current_user.is_admin:
-            refuse(403, "Agents can assign requests to themselves; ask an admin for others.")
         target = db.session.get(StaffUser, int(value)) if NUMBER.match(value) else None
         if target is None or not target.active:
             refuse(400, "Choose an active staff member.")

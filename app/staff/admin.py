@@ -186,6 +186,11 @@ def admin_staff_unlock(staff_id):
 @bp.post("/admin/staff/<int:staff_id>/reset-totp")
 @admin_only
 def admin_staff_reset_totp(staff_id):
+    if staff_id == current_user.id:
+        # Removing one's own second factor asks for the password there: a session left open
+        # (or stolen) must not be enough to turn it off.
+        refuse(409, _("You cannot reset your own second factor here: remove it on your "
+                      "account page (/staff/account), which asks for your password."))
     row = set_fields(staff_id, totp_secret=None)
     return done(_("%(email)s logs in with the password alone until a new second factor is set "
                   "up (flask --app wsgi staff totp).", email=row.email),

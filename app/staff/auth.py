@@ -5,13 +5,14 @@ same page, status and (scrypt-dominated) timing: a dummy hash is checked when th
 real one.
 """
 import logging
+import re
 import time
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import urlparse
 
 from flask import current_app, redirect, render_template, request, session, url_for
-from flask_login import UserMixin, login_user, logout_user
+from flask_login import UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
 
 from ..extensions import db
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 REFUSED = ("That email and password do not match an active account, or the account is locked "
            "for a while after too many attempts. Try again later or ask an admin.")
 TOTP_PENDING_SECONDS = 300
+# Control characters cannot go into a Location header (they gave a 500), and browsers read a
+# backslash as a slash: neither belongs in a console path.
+NOT_IN_A_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 class Staff(UserMixin):
@@ -81,13 +85,21 @@ def check_login(email, password):
     locked = row is not None and row.locked_until is not None and row.locked_until > now
     good = check_password_hash(row.password_hash if row else _dummy_hash(), password)
     if row is not None and row.active and not locked and good:
-        row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
+        # With a code still to come the failure count stays: were the password alone to reset
+        # it, rounds of password + wrong codes would never reach the lockout.
+        if not row.totp_secret:
+            login_succeeded(row)
         db.session.commit()
         return row
     if row is not None and not locked:
         count_failure(row.id, now)
     db.session.commit()
     return None
+
+
+def login_succeeded(row):
+    """The whole login (password, and code if any) is right: failures start again from 0."""
+    row.failed_logins, row.locked_until, row.last_login_at = 0, None, utcnow()
 
 
 def count_failure(staff_id, now):
@@ -109,8 +121,10 @@ def count_failure(staff_id, now):
 
 def safe_next(target):
     """Only a path inside the console: never an open redirect to another site."""
-    parsed = urlparse(target or "")
-    if parsed.scheme or parsed.netloc or not (target or "").startswith("/staff"):
+    target = target or ""
+    parsed = urlparse(target)
+    if (parsed.scheme or parsed.netloc or NOT_IN_A_PATH.search(target)
+            or not target.startswith("/staff")):
         return url_for("staff.queue")
     return target
 
@@ -164,6 +178,8 @@ def login_totp():
             db.session.commit()
         return render_template("staff/totp.html", form=form,
                                error="That code is not right, or was already used."), 401
+    login_succeeded(row)
+    db.session.commit()
     start_session(row)
     return redirect(pending["next"])
 
@@ -179,6 +195,13 @@ def first_use(staff_id, counter):
 @bp.post("/logout")
 def logout():
     # A POST with its CSRF token (checked by CSRFProtect): a link cannot log anyone out.
+    # The session lives in a signed cookie, so clearing it here leaves any copy valid: a new
+    # session version ends it server-side (as a password change does), on every device.
+    db.session.execute(
+        db.update(StaffUser).where(StaffUser.id == current_user.id)
+        .values(session_version=StaffUser.session_version + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("staff.login"))
