@@ -74,8 +74,10 @@ def erase(step, data_request, store, identities):
         step.result = {**step.result, "task": task_info(result.task)}
         return True
     after = store.count(identities)
-    leftovers = {o.table: after[o.table] for o in result.outcomes
-                 if o.action != "retained" and after.get(o.table)}
+    # Every table the re-scan still finds the person in, not only those the store reported
+    # on: a store that leaves a table out of its answer must not be certified empty.
+    retained = {o.table for o in result.outcomes if o.action == "retained"}
+    leftovers = {table: n for table, n in after.items() if n and table not in retained}
     if leftovers:
         raise StoreError(f"{store.name}: data still found after erasure in {sorted(leftovers)}")
     outcomes = [

@@ -37,6 +37,14 @@ class RemoteSystem(BaseHTTPRequestHandler):
             return self._send(200, b"<html>not json")
         if server.mode == "forbidden":
             return self._send(403, b"{}")
+        if server.mode == "redirect":
+            self.send_response(302)
+            self.send_header("Location", server.redirect_to)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        if server.mode == "no_outcomes" and self.path == "/dsr/erase":
+            return self._send(200, b"{}")
         self._send(200, json.dumps(self.answer(self.path, body)).encode())
 
     def answer(self, path, body):
@@ -71,6 +79,7 @@ class RemoteSystem(BaseHTTPRequestHandler):
 def remote():
     server = ThreadingHTTPServer(("127.0.0.1", 0), RemoteSystem)
     server.calls, server.delay, server.fail_first, server.mode = [], 0, 0, "ok"
+    server.redirect_to = None
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -200,3 +209,31 @@ def test_manual_store_turns_every_operation_into_a_staff_task():
     assert store.correct(ALICE, {"name": "x"}).task.action == "correct"
     assert store.count(ALICE) == {}
     assert store.describe()["kind"] == "manual"
+
+
+def test_a_redirect_is_not_followed_so_identities_and_token_stay_with_the_store(
+        remote, monkeypatch):
+    """urllib follows a 302 to any host as a GET, keeping the Authorization header, and would
+    take that host's JSON as the person's records."""
+    elsewhere = ThreadingHTTPServer(("127.0.0.1", 0), RemoteSystem)
+    elsewhere.calls, elsewhere.delay, elsewhere.fail_first, elsewhere.mode = [], 0, 0, "ok"
+    threading.Thread(target=elsewhere.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        monkeypatch.setenv("CRM_TOKEN", "s3cret-token")
+        remote.mode, remote.redirect_to = "redirect", base(elsewhere) + "/access"
+        with pytest.raises(StoreError, match="redirect") as caught:
+            list(http_store(base(remote), token_env="CRM_TOKEN").find(ALICE))
+        assert elsewhere.calls == []  # nothing, and no token, went to the other host
+        assert "s3cret" not in str(caught.value) and "alice" not in str(caught.value)
+        assert len(remote.calls) == 1  # a redirect is not retried either
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
+
+
+def test_an_erase_answer_without_outcomes_is_refused(remote):
+    """`{}` used to read as "nothing erased, nothing to re-check": the store was certified empty
+    while /access still returned the person's rows."""
+    remote.mode = "no_outcomes"
+    with pytest.raises(StoreError, match="outcomes is missing"):
+        http_store(base(remote)).erase(ALICE)

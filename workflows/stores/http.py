@@ -38,6 +38,18 @@ MAX_PAGES = 100_000
 ACTIONS = {"deleted", "anonymized", "retained"}
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A store answers at its own URL. Following a redirect would send the person's
+    identities, and the store's bearer token, to whatever host the Location names (urllib
+    keeps the Authorization header), and take that host's answer as the person's data."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # urllib then raises HTTPError with the 3xx code
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 class HttpStore(Store):
     """A remote system speaking the DSR store protocol over HTTP(S)."""
 
@@ -77,10 +89,15 @@ class HttpStore(Store):
                 url, data=body, headers=self._headers(), method="POST"
             )
             try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310  # nosec B310
+                with _OPENER.open(request, timeout=timeout) as response:  # nosec B310
                     raw = response.read(MAX_RESPONSE_BYTES + 1)
                 return self._decode(raw, shown)
             except urllib.error.HTTPError as err:
+                if 300 <= err.code < 400:
+                    raise StoreError(
+                        f"store {self.name!r}: {shown} answered with a redirect (HTTP {err.code}); "
+                        "redirects are not followed: set the store's url to where it answers"
+                    ) from None
                 if err.code != 429 and err.code < 500:
                     raise StoreError(
                         f"store {self.name!r}: {shown} refused the request with HTTP {err.code}"
@@ -140,7 +157,11 @@ class HttpStore(Store):
     def erase(self, identities: Identities) -> EraseResult:
         """Ask the remote system to erase the person; it reports what it did per table."""
         data = self.call("erase", {"identities": _as_json(identities)})
-        entries = data.get("outcomes", [])
+        # No default: an answer without outcomes says nothing about what was erased, and the
+        # re-scan would have no tables to check (docs/STORES.md: `[]` when there was nothing).
+        if "outcomes" not in data:
+            raise self._invalid("erase", "outcomes is missing")
+        entries = data["outcomes"]
         if not isinstance(entries, list):
             raise self._invalid("erase", "outcomes must be a list")
         outcomes = []
