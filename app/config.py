@@ -47,6 +47,15 @@ def _secret_key(env, instance_dir, env_name):
     return path.read_text().strip()
 
 
+def _running_redis(instance_dir):
+    """The private Redis of a running `make run` (scripts/serve.py writes its URL), so that
+    operator commands in another shell use it; otherwise a local Redis on the default port."""
+    path = instance_dir / "redis-url"
+    if path.is_file():
+        return path.read_text().strip()
+    return "redis://127.0.0.1:6379/0"
+
+
 def database_url(raw):
     """Accept the usual postgresql:// spelling and use the psycopg 3 driver we ship."""
     for prefix in ("postgres://", "postgresql://"):
@@ -72,7 +81,7 @@ def from_env(env=None):
                                  env.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()],
         "SQLALCHEMY_DATABASE_URI": database_url(
             env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'dsr.db'}"),
-        "REDIS_URL": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_URL": env.get("REDIS_URL") or _running_redis(instance_dir),
         "STORES_CONFIG": env.get("STORES_CONFIG") or str(instance_dir / "demo" / "stores.toml"),
         "ARCHIVE_DIR": env.get("ARCHIVE_DIR") or str(instance_dir / "archives"),
         # Shared storage for staged parts and archives: unset = ARCHIVE_DIR on this machine;

@@ -18,8 +18,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def start(folder, port=None, persist=True):
-    """Start redis-server; return (process, url). The caller stops it with process.terminate()."""
+def start(folder, port=None, persist=True, own_session=False):
+    """Start redis-server; return (process, url). The caller stops it with process.terminate().
+
+    `own_session`: out of the caller's process group, so that a Ctrl-C (SIGINT to the whole
+    group) leaves Redis to be stopped by the caller, after the processes that use it.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -30,7 +34,8 @@ def start(folder, port=None, persist=True):
     ]
     # In development the queue survives a restart of `make run`; tests want a clean slate.
     args += ["--appendonly", "yes"] if persist else ["--appendonly", "no"]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=own_session)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + 10

@@ -1,7 +1,10 @@
 """`make run`: migrate, seed the demo, then serve the portal with a worker and the cron.
 
 Every piece is also an operator command of its own (SPEC): this only starts them together and
-stops them together. A private Redis is started when REDIS_URL is unset.
+stops them together. A private Redis is started when REDIS_URL is unset; its URL is written to
+INSTANCE_DIR/redis-url while it runs, so `flask --app wsgi ...` in another shell finds it too
+(app/config.py). Stopping stops the web, worker and cron first and Redis last: a worker whose
+Redis vanished under it would log connection errors instead of leaving cleanly.
 """
 import os
 import signal
@@ -23,14 +26,15 @@ def flask(*args):
 
 
 def main():
-    env = dict(os.environ)
-    env.setdefault("DSR_ENV", "development")
+    env = dict(os.environ)  # DSR_ENV: development unless SECRET_KEY is set (app/config.py)
     instance = Path(env.setdefault("INSTANCE_DIR", str(ROOT / "instance")))
     port = env.setdefault("PORT", "5000")
-    children = []
+    children, redis_process = [], None
+    url_file = instance / "redis-url"
     if not env.get("REDIS_URL"):
-        redis_process, env["REDIS_URL"] = devredis.start(instance / "redis")
-        children.append(redis_process)
+        stop_orphan(url_file)
+        redis_process, env["REDIS_URL"] = devredis.start(instance / "redis", own_session=True)
+        url_file.write_text(env["REDIS_URL"] + "\n")
         print(f"private Redis at {env['REDIS_URL']} (files in {instance / 'redis'})")
 
     subprocess.run(flask("db", "upgrade"), env=env, cwd=ROOT, check=True)
@@ -38,30 +42,58 @@ def main():
     if not Path(stores).exists():
         subprocess.run(flask("demo", "seed"), env=env, cwd=ROOT, check=True)
 
-    children.append(subprocess.Popen(flask("worker"), env=env, cwd=ROOT))
+    children.append(subprocess.Popen(flask("worker"), env=env, cwd=ROOT))  # web, worker, cron
     children.append(subprocess.Popen(flask("cron"), env=env, cwd=ROOT))
     children.append(subprocess.Popen(
+        # A graceful timeout shorter than stop()'s wait: gunicorn kills a worker that hangs on
+        # its way out itself, instead of its master being killed first and the worker orphaned.
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "wsgi:app"], env=env, cwd=ROOT))
-    print(f"DSR Portal on http://127.0.0.1:{port}/  (dev mailbox: /dev/mailbox)  Ctrl-C stops")
+         "--graceful-timeout", "5", "wsgi:app"], env=env, cwd=ROOT))
+    mailbox = "" if env.get("SECRET_KEY") else "  (dev mailbox: /dev/mailbox)"
+    print(f"DSR Portal on http://127.0.0.1:{port}/{mailbox}  Ctrl-C stops")
 
+    # Ctrl-C (SIGINT) and SIGTERM mean the same: stop everything, exit 0. A child that died
+    # by itself means something is wrong: stop the rest, exit 1.
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    try:
-        while not stopping and all(c.poll() is None for c in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    code = 0 if stopping or all(c.poll() is None for c in children) else 1
-    for child in reversed(children):
-        if child.poll() is None:
-            child.terminate()
-    for child in children:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stopping.append(True))
+    while not stopping and all(c.poll() is None for c in children):
+        time.sleep(0.5)
+    code = 0 if stopping else 1
+    stop(children)
+    if redis_process is not None:
+        url_file.unlink(missing_ok=True)
+        stop([redis_process])
     sys.exit(code)
+
+
+def stop_orphan(url_file):
+    """A run that was killed outright left its Redis running (it is in a session of its own):
+    shut it down, saving its queue, before a new one opens the same files."""
+    if not url_file.exists():
+        return
+    import redis
+
+    client = redis.Redis.from_url(url_file.read_text().strip(), socket_timeout=5)
+    try:
+        # Only our own: the one whose files are in this instance folder.
+        if client.config_get("dir").get("dir") == str(url_file.parent / "redis"):
+            client.shutdown()
+    except redis.ConnectionError:
+        pass  # already gone (or gone while shutting down, which is how SHUTDOWN answers)
+    url_file.unlink(missing_ok=True)
+
+
+def stop(processes):
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":
