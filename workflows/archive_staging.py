@@ -14,6 +14,10 @@ job leaves either the previous complete store or none. Running it twice with the
 gives the same files. A killed job may leave its ``.tmp-*`` folder behind; the caller removes
 ``staging_dir`` as a whole once the archive is built.
 
+Text: every name and value goes through ``utf8_text``, so text UTF-8 cannot carry (a file
+name that was not UTF-8 on disk, a lone surrogate from a JSON API) cannot fail every retry.
+The person's file bytes are copied unchanged; only names are text, cut to ``NAME_BYTES``.
+
 Rows: values that JSON has no type for are converted deterministically: datetime, date and
 time to ISO 8601, Decimal to its exact string, bytes to base64, UUID to str, sets to sorted
 lists, NaN / infinities to "nan" / "inf" strings, anything else to ``str()``.
@@ -76,6 +80,10 @@ _TEXT_SUFFIXES = {
     ".eml",
 }
 _SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Bytes of one file name: under the 255 most file systems allow, leaving room for the "-2"
+# that _FilePlaces may add.
+NAME_BYTES = 200
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -93,10 +101,21 @@ class StagedStore:
 # --- values --------------------------------------------------------------------------------
 
 
+def utf8_text(text: str) -> str:
+    """``text`` with each surrogate (``os.walk``'s ``caf\\udce9.txt``, ``json.loads`` of
+    ``"\\ud800"``) replaced by U+FFFD, so that UTF-8 can carry it; valid text is unchanged.
+
+    Not ``encode("utf-8", "surrogateescape")``: that still raises on ``\\ud800``.
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def json_value(value: object) -> object:
     """``value`` as a JSON-native value, converted the same way every time."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int):
         return value
+    if isinstance(value, str):
+        return utf8_text(value)
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -108,12 +127,12 @@ def json_value(value: object) -> object:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
+        return {utf8_text(str(k)): json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_value(v) for v in value]
     if isinstance(value, set | frozenset):
         return sorted((json_value(v) for v in value), key=_dumps)
-    return str(value)
+    return utf8_text(str(value))
 
 
 def csv_cell(value: object) -> str:
@@ -135,6 +154,7 @@ def _dumps(value: object) -> str:
 
 def safe_segment(name: str) -> str:
     """A folder or file name for ``name`` that cannot escape or collide with another name."""
+    name = utf8_text(name)
     if _SAFE_SEGMENT.fullmatch(name) and name not in (".", ".."):
         return name
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:60] or "unnamed"
@@ -143,14 +163,30 @@ def safe_segment(name: str) -> str:
 
 
 def safe_relative_path(path: str) -> str:
-    """``path`` made relative and harmless: no root, drive, ``..``, NUL or control characters."""
+    """``path`` made relative and harmless: no root, drive, ``..``, NUL or control characters,
+    valid UTF-8, no name over ``NAME_BYTES``."""
     parts = []
-    for part in re.split(r"[/\\]+", path):
+    for part in re.split(r"[/\\]+", utf8_text(path)):
         part = re.sub(r"[\x00-\x1f\x7f]", "_", part).strip()
         if part in ("", ".", ".."):
             continue
-        parts.append(part.replace(":", "_")[:200])
+        parts.append(short_name(part.replace(":", "_")))
     return "/".join(parts) or "unnamed"
+
+
+def short_name(name: str) -> str:
+    """``name`` if its UTF-8 fits in ``NAME_BYTES``, else its start, a hash of the whole name
+    (two long names that start alike stay apart) and its suffix, if short."""
+    data = name.encode("utf-8")
+    if len(data) <= NAME_BYTES:
+        return name
+    suffix = PurePosixPath(name).suffix
+    if len(suffix.encode("utf-8")) > 16:
+        suffix = ""
+    tag = "-" + hashlib.sha256(data).hexdigest()[:8]
+    room = NAME_BYTES - len(tag) - len(suffix.encode("utf-8"))
+    # "ignore" drops the half character a byte cut can leave at the end; the rest is valid.
+    return data[:room].decode("utf-8", "ignore") + tag + suffix
 
 
 def compression_for(name: str) -> int:
@@ -174,7 +210,7 @@ class _TableWriter:
         self.count = 0
 
     def add(self, row: dict) -> None:
-        converted = {str(k): json_value(v) for k, v in row.items()}
+        converted = json_value(dict(row))
         for column in converted:
             self.columns.setdefault(column, None)
         # One row per line: the CSV pass and the index preview read the file line by line.
@@ -227,7 +263,8 @@ class _FilePlaces:
 
     def place(self, rel: str) -> str:
         if any(str(p).lower() in self.files for p in PurePosixPath(rel).parents):
-            rel = rel.replace("/", "_")  # a folder on the way is already a file: flatten
+            # A folder on the way is already a file: flatten, into one name short enough.
+            rel = short_name(rel.replace("/", "_"))
         path, candidate, n = PurePosixPath(rel), rel, 1
         while candidate.lower() in self.files or candidate.lower() in self.folders:
             n += 1
@@ -265,6 +302,7 @@ def stage_store(staging_dir: Path, store: str, items: Iterable[Item]) -> StagedS
     """
     staging_dir = Path(staging_dir)
     staging_dir.mkdir(parents=True, exist_ok=True)
+    store = utf8_text(store)
     segment = safe_segment(store)
     tmp = staging_dir / f".tmp-{segment}-{secrets.token_hex(6)}"
     try:
@@ -288,17 +326,20 @@ def _stage_into(tmp: Path, store: str, segment: str, items: Iterable[Item]) -> d
     try:
         for item in items:
             if isinstance(item, Record):
-                writer = tables.get(item.table)
+                table = utf8_text(str(item.table))
+                writer = tables.get(table)
                 if writer is None:
-                    stem = _unique(safe_segment(item.table), used_stems)
-                    writer = tables[item.table] = _TableWriter(data_dir, stem)
+                    stem = _unique(safe_segment(table), used_stems)
+                    writer = tables[table] = _TableWriter(data_dir, stem)
                 writer.add(item.row)
             elif isinstance(item, FileItem):
                 rel = places.place(safe_relative_path(item.path))
                 size, sha = _copy_file(item, files_dir / rel)
                 file_members.append(_member(f"files/{segment}/{rel}", f"files/{rel}", size, sha))
             elif isinstance(item, ManualTask):
-                tasks.append({"action": item.action, "instructions": item.instructions})
+                tasks.append(
+                    {"action": utf8_text(item.action), "instructions": utf8_text(item.instructions)}
+                )
     except BaseException:
         for writer in tables.values():
             writer.handle.close()

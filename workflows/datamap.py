@@ -117,7 +117,9 @@ class _Parser:
             self.errors.append(f"{self.source}: no [[stores]] declared")
             return DataMap((), self.source)
         stores = []
-        seen: dict[str, int] = {}
+        # Store names become folder names in the archive (data/<store>/, files/<store>/),
+        # where "Files" and "files" are one folder once unzipped on macOS or Windows.
+        seen: dict[str, tuple[str, int]] = {}
         for i, entry in enumerate(stores_raw):
             if not isinstance(entry, dict):
                 self.errors.append(
@@ -127,14 +129,19 @@ class _Parser:
             store = self.parse_store(i, entry)
             if store is None:
                 continue
-            if store.name in seen:
+            folded = store.name.casefold()
+            if folded in seen:
+                first, at = seen[folded]
+                case = "" if first == store.name else (
+                    f": {first!r}, the same archive folder on a case-insensitive disk"
+                )
                 self.error(
-                    f"duplicate store name (first declared as store #{seen[store.name] + 1})",
+                    f"duplicate store name (first declared as store #{at + 1}{case})",
                     i,
                     store.name,
                     key="name",
                 )
-            seen.setdefault(store.name, i)
+            seen.setdefault(folded, (store.name, i))
             stores.append(store)
         datamap = DataMap(tuple(stores), self.source)
         self.check_identity_graph(datamap, stores_raw)

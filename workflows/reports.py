@@ -3,7 +3,8 @@
 Both are built with reportlab's platypus from plain dicts (see ``workflows.archive`` for the
 statement's keys, ``deletion_certificate`` for the certificate's). Every value from the
 company's config or a store goes through ``_text``, which escapes Paragraph markup, so a
-purpose such as ``<b>`` or ``R&D`` prints as written and cannot inject markup.
+purpose such as ``<b>`` or ``R&D`` prints as written and cannot inject markup, and replaces
+lone surrogates (which no PDF font encoding can carry) with U+FFFD.
 
 Documents are built in reportlab's invariant mode (fixed creation date and document id): the
 same input gives the same bytes, which tests and the archive's checksums rely on.
@@ -28,6 +29,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from workflows.archive_staging import utf8_text
 from workflows.document_language import written_date
 from workflows.legal_texts import AUTHORITIES, PRIMARY_AUTHORITY, RIGHTS, RIGHTS_BY_LAW
 
@@ -52,12 +54,12 @@ _NON_LATIN1 = re.compile(r"[^\x00-\xff]+")
 
 
 def _text(value: object) -> str:
-    """A value as Paragraph-safe text: markup escaped, lists joined."""
+    """A value as Paragraph-safe text: markup escaped, lists joined, surrogates replaced."""
     if value is None or value == "" or value == []:
         return _("Not stated")
     if isinstance(value, list | tuple):
         value = ", ".join(str(v) for v in value)
-    return escape(str(value))
+    return escape(utf8_text(str(value)))
 
 
 def _p(markup: str, style: ParagraphStyle = _BODY) -> Paragraph:
@@ -90,7 +92,9 @@ def _build(path_or_file, story: list, title: str) -> None:
 
 def _table(rows: list[list[str]], widths: list[float]) -> Table:
     cells = [[_p(c, _CELL) for c in row] for row in rows]
-    table = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1)
+    # splitInRow: a row taller than a page (a long retain reason from a store) continues on
+    # the next page; without it the build fails after the erasure has already happened.
+    table = Table(cells, colWidths=[w * mm for w in widths], repeatRows=1, splitInRow=1)
     table.setStyle(_GRID)
     return table
 
