@@ -8,6 +8,7 @@ whose owner column holds one of these values.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -172,6 +173,23 @@ class Store(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
         """Release connections; safe to call twice."""
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+
+
+def integer_identity(text: str) -> int | None:
+    """The integer an identity value stands for in an integer column or metadata field, or None.
+
+    ASCII digits only: int() also reads " 42\n", "4_2" and Arabic-Indic "٤٢" as 42 (and
+    isdigit() takes "²", which int() refuses), which would let one person's identity match
+    another's rows. And only what fits 64 bits: no integer column or Chroma field holds more,
+    and SQLite raises OverflowError on it.
+    """
+    if not _INTEGER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if -(2**63) <= number < 2**63 else None
 
 
 def merge_identities(into: Identities, found: Identities) -> bool:

@@ -9,7 +9,6 @@ model at run time, which a privacy tool must not depend on (nor need: we never e
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +22,10 @@ from workflows.stores.base import (
     StoreConfigError,
     StoreError,
     TableOutcome,
+    integer_identity,
 )
 
 BATCH = 500  # records per get()/delete(): bounded memory whatever the collection size
-_INTEGER = re.compile(r"-?[0-9]{1,19}")  # ASCII digits, as wide as a 64-bit integer at most
-_INT64 = range(-(2**63), 2**63)  # chroma keeps integer metadata as 64-bit
 
 
 def _chromadb():
@@ -94,10 +92,9 @@ class ChromaStore(Store):
             )
             # Ids are often stored as integers in metadata: also match the numeric form of
             # a bare "{user_id}" template. Chroma wants one type per $in, hence the $or.
-            # ASCII digits only: isdigit() also takes "²" (int() refuses it) and "٤٢" (42).
             bare = len(names) == 1 and template == "{" + names[0] + "}"
-            numbers = {int(t) for t in texts if _INTEGER.fullmatch(t)} if bare else set()
-            numbers = sorted(n for n in numbers if n in _INT64)
+            numbers = {integer_identity(t) for t in texts} if bare else set()
+            numbers = sorted(n for n in numbers if n is not None)
             alternatives = [{key: {"$in": v}} for v in (texts, numbers) if v]
             if not alternatives:
                 return None

@@ -8,7 +8,6 @@ person's only when its ``match`` column holds one of their identities.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,15 +26,13 @@ from workflows.stores.base import (
     StoreConfigError,
     StoreUnavailable,
     TableOutcome,
+    integer_identity,
 )
 
 ERASED_MARKER = "[erased]"  # written into NOT NULL text columns by anonymize
 DEFAULT_CONNECT_TIMEOUT = 5.0
 IN_CHUNK = 500  # values per IN (...): well under every driver's bound-parameter limit
 YIELD_PER = 1000  # rows fetched per round trip when streaming
-# An identity value that may match an integer column: ASCII digits that fit 64 bits.
-_INTEGER = re.compile(r"-?[0-9]{1,19}")
-_INT64 = range(-(2**63), 2**63)
 
 
 class SqlStore(Store):
@@ -340,9 +337,6 @@ def _coerce(column: sa.Column, values: list[str]) -> list:
     except NotImplementedError:
         return list(values)
     if python_type is int:
-        # ASCII digits only: int() also reads " 42\n", "4_2" and Arabic-Indic "٤٢" as 42,
-        # which would let one person's identity match another person's rows. And only what
-        # fits 64 bits: no integer column holds more, and SQLite raises OverflowError on it.
-        numbers = (int(value) for value in values if _INTEGER.fullmatch(value))
-        return [n for n in numbers if n in _INT64]
+        numbers = (integer_identity(value) for value in values)
+        return [n for n in numbers if n is not None]
     return list(values)
