@@ -81,6 +81,7 @@ def create_app(config=None):
         app.logger.warning("BASE_URL is not https: session cookies are sent without Secure")
 
     app.add_template_filter(format_local_date, "local_date")
+    app.add_template_filter(megabytes, "megabytes")
     app.add_url_rule("/healthz", "healthz", healthz)
     metrics.init_app(app)
     return app
@@ -89,6 +90,13 @@ def create_app(config=None):
 def format_local_date(moment, zone_name):
     """The person's calendar date for a UTC moment, written in their language."""
     return i18n.long_date(local_date(moment, zone_name))
+
+
+def megabytes(size):
+    """A size for people, in MB with one decimal; never "0.0" for something that is there."""
+    if not size:
+        return "0"
+    return f"{max(size / 1048576, 0.1):.1f}"
 
 
 def healthz():

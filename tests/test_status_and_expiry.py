@@ -81,3 +81,18 @@ def test_unconfirmed_requests_expire_and_their_personal_data_is_purged(app):
     # A second run finds nothing more to do.
     again = app.test_cli_runner().invoke(args=["requests", "expire"])
     assert "0 request(s) expired" in again.output
+
+
+def test_progress_never_says_nothing_was_gathered_when_something_was(client, app):
+    """47 KB gathered read "0.0 MB gathered" (while the email said 0.1 MB)."""
+    from app.models import Step
+
+    submit(client)
+    status = confirm_and_get_status(client, app)
+    with app.app_context():
+        request_id = db.session.execute(db.select(DataRequest.id)).scalar_one()
+        db.session.add(Step(request_id=request_id, phase="store", store="accounts",
+                            state="done", bytes=48_000, finished_at=utcnow()))
+        db.session.commit()
+    page = client.get(status).get_data(as_text=True)
+    assert "0.1 MB gathered" in page and "0.0 MB" not in page
