@@ -13,6 +13,10 @@ from sqlalchemy.types import DateTime, TypeDecorator
 
 from .extensions import db
 
+# None is SQL NULL, not the JSON value null: a field cleared for privacy (minimised, sent,
+# purged) must look cleared to SQL too (`IS NULL`), on SQLite and PostgreSQL alike.
+JSON = db.JSON(none_as_null=True)
+
 REQUEST_TYPES = ("access", "export", "correction", "deletion")
 REGIONS = ("eu", "california", "us_other", "japan", "other")
 REGIMES = ("gdpr", "ccpa", "us_state", "appi", "company")
@@ -82,7 +86,7 @@ class DataRequest(db.Model):
     email_hash = db.Column(db.String(64), index=True)
     name = db.Column(db.String(200))
     details = db.Column(db.Text)
-    corrections = db.Column(db.JSON)
+    corrections = db.Column(JSON)
     timezone = db.Column(db.String(64), nullable=False, default="UTC")
     # The language the person used on the form: their emails are written in it.
     locale = db.Column(db.String(8), nullable=False, default="en", server_default="en")
@@ -98,15 +102,15 @@ class DataRequest(db.Model):
     extension_reason = db.Column(db.Text)
     # The deletion preview (counts per store) staff see before approving: a job fills it in,
     # because pages never query a company's store themselves.
-    preview = db.Column(db.JSON)
+    preview = db.Column(JSON)
     preview_at = db.Column(UTCDateTime)
     # API side (OpenDSR): who submitted it, their id for it, where to send status callbacks.
     api_key_id = db.Column(db.Integer, db.ForeignKey("api_keys.id"))
     subject_request_id = db.Column(db.String(64))
-    status_callback_urls = db.Column(db.JSON)
+    status_callback_urls = db.Column(JSON)
     # Identities found across stores (email -> user_id ...), kept while the workflow runs:
     # after an erasure the email no longer leads to the user id, the re-scan still needs it.
-    identities = db.Column(db.JSON)
+    identities = db.Column(JSON)
     # Hash of the newest audit event: deleting the tail of the chain is detectable too.
     audit_head = db.Column(db.String(64))
     audit_count = db.Column(db.Integer, nullable=False, default=0)
@@ -242,7 +246,7 @@ class MailMessage(db.Model):
     body_html = db.Column(db.Text)
     # Or, for mail written on the intake path, what the body is rendered from at delivery
     # (plain JSON values): rendering belongs to the worker, not to the person's POST.
-    context = db.Column(db.JSON)
+    context = db.Column(JSON)
     state = db.Column(db.String(16), nullable=False, default="queued")
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_error = db.Column(db.Text)
@@ -276,7 +280,7 @@ class Step(db.Model):
     records = db.Column(db.Integer, nullable=False, default=0)
     files = db.Column(db.Integer, nullable=False, default=0)
     bytes = db.Column(db.BigInteger, nullable=False, default=0)
-    result = db.Column(db.JSON)
+    result = db.Column(JSON)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     started_at = db.Column(UTCDateTime)
     finished_at = db.Column(UTCDateTime)

@@ -2,6 +2,7 @@
 keeps that a request was made and answered (audit trail, dates), not who made it."""
 from datetime import timedelta
 
+import sqlalchemy as sa
 from test_staff_access import AGENT, logged_in, make_request
 
 from app.audit import verify_chain
@@ -85,7 +86,8 @@ def test_a_deletions_last_email_that_failed_for_good_is_forgotten(app):
         data_request = db.session.get(DataRequest, request_id)
         db.session.add(MailMessage(request_id=request_id, kind="erasure_done", state="failed",
                                    to_addr="alice@example.com", subject="Erased",
-                                   body_text="Hello Alice Example", body_html="<p>Hello</p>"))
+                                   body_text="Hello Alice Example", body_html="<p>Hello</p>",
+                                   context={"status_url": "http://portal.test/status/t"}))
         db.session.add(MailMessage(request_id=request_id, kind="erasure_done", state="queued",
                                    to_addr="alice@example.com", subject="Erased",
                                    body_text="Hello Alice Example", body_html="<p>Hello</p>"))
@@ -95,5 +97,11 @@ def test_a_deletions_last_email_that_failed_for_good_is_forgotten(app):
         failed, queued = db.session.execute(
             db.select(MailMessage).order_by(MailMessage.id)).scalars().all()
         assert (failed.to_addr, failed.body_text, failed.body_html) == (None, None, None)
+        # Cleared in SQL's eyes too (a JSON column stores None as the JSON value null unless
+        # told otherwise, and `IS NULL` would keep finding the row).
+        left = db.session.execute(sa.text(
+            "SELECT COUNT(*) FROM mail_messages WHERE state = 'failed' AND context IS NULL")
+        ).scalar_one()
+        assert left == 1
         # Still to be sent: it keeps what it needs (sending clears it).
         assert queued.to_addr == "alice@example.com" and queued.body_text
