@@ -4,6 +4,8 @@ The language follows the browser (Accept-Language) until the person picks one wi
 on every page (`?lang=ja`), which is remembered in the session. Emails use the language the
 request was made in (DataRequest.locale), since a job has no browser to ask.
 """
+from urllib.parse import quote
+
 from flask import has_request_context, request, session
 from flask_babel import Babel, force_locale, format_date, get_locale
 from sqlalchemy import event
@@ -36,10 +38,11 @@ def current_language():
 def language_links():
     """(code, name, url) for the switch: the same page in the other language.
 
-    One leading slash only: on a 404 for "/\\evil.example/x" the link would otherwise be
-    "/\\evil.example/x", which browsers read as a link to evil.example.
+    Never a link to another host, whatever path a 404 was asked for: one leading slash (a
+    "/\\evil.example/x" would be read as a link to evil.example), and the rest percent-encoded
+    (browsers drop tabs and line breaks, so "/\t/evil.example/x" would be too).
     """
-    path = "/" + request.path.lstrip("/\\")
+    path = quote("/" + request.path.lstrip("/\\"), safe="/")
     return [(code, name, f"{path}?lang={code}") for code, name in LANGUAGES.items()]
 
 

@@ -105,6 +105,7 @@ def test_an_admin_cannot_reset_their_own_second_factor_on_the_staff_page(app):
     with app.app_context():  # set directly: `staff totp` would also end this session
         db.session.get(StaffUser, me).totp_secret = totp.new_secret()
         db.session.commit()
+    assert f"{STAFF_PAGE}/{me}/reset-totp" not in admin.get(STAFF_PAGE).get_data(as_text=True)
     response = post(admin, f"{STAFF_PAGE}/{me}/reset-totp")
     assert response.status_code == 409
     assert "/staff/account" in response.get_data(as_text=True)
@@ -112,7 +113,9 @@ def test_an_admin_cannot_reset_their_own_second_factor_on_the_staff_page(app):
     # Another account's factor is still theirs to reset.
     create_staff(app, AGENT)
     enable_totp(app, AGENT)
-    assert post(admin, f"{STAFF_PAGE}/{staff_id(app, AGENT)}/reset-totp").status_code == 302
+    agent_reset = f"{STAFF_PAGE}/{staff_id(app, AGENT)}/reset-totp"
+    assert agent_reset in admin.get(STAFF_PAGE).get_data(as_text=True)
+    assert post(admin, agent_reset).status_code == 302
     with app.app_context():
         assert db.session.execute(db.select(StaffUser.totp_secret).where(
             StaffUser.email == AGENT)).scalar_one() is None

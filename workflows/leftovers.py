@@ -27,13 +27,14 @@ def sweep_leftover_files(now=None):
     """Delete the leftovers of recently closed requests; returns how many requests it swept.
 
     Completed: only the staging (the archive or certificate is a delivery, expired by
-    purge_expired_deliveries). Cancelled, rejected, expired: everything under the request's
+    purge_expired_deliveries). Cancelled and rejected: everything under the request's
     reference too, since nothing of theirs is ever delivered.
     """
     now = now or utcnow()
     closed = db.session.execute(
         db.select(DataRequest)
-        .where(DataRequest.state.in_(CLOSED_STATES),
+        # Expired requests were never verified, so nothing was ever staged for them.
+        .where(DataRequest.state.in_([s for s in CLOSED_STATES if s != "expired"]),
                DataRequest.closed_at > now - timedelta(days=SWEEP_DAYS))
         .order_by(DataRequest.id)
     ).scalars().all()

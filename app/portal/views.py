@@ -77,6 +77,9 @@ def new_request():
         # Many requests for one address this hour, from wherever they came: store and mail
         # nothing more, and answer as for any address (what we know stays unknowable).
         log.warning("intake: per-address limit reached; request not stored, no mail sent")
+        # The same page as any submission, its "send the link again" button included (which
+        # then sends nothing): no sign that this address was asked about this hour.
+        session["intake_reference"] = None
         return redirect(url_for("portal.sent"), code=303)
     zone = form.timezone.data if deadlines.is_valid_zone(form.timezone.data or "") else "UTC"
     data_request = open_request(DataRequest(
