@@ -27,43 +27,50 @@ def flask(*args):
 
 def main():
     env = dict(os.environ)  # DSR_ENV: development unless SECRET_KEY is set (app/config.py)
-    instance = Path(env.setdefault("INSTANCE_DIR", str(ROOT / "instance")))
+    instance = Path(env.setdefault("INSTANCE_DIR", str(ROOT / "instance"))).resolve()
     port = env.setdefault("PORT", "5000")
-    children, redis_process = [], None
-    url_file = instance / "redis-url"
-    if not env.get("REDIS_URL"):
-        stop_orphan(url_file)
-        redis_process, env["REDIS_URL"] = devredis.start(instance / "redis", own_session=True)
-        url_file.write_text(env["REDIS_URL"] + "\n")
-        print(f"private Redis at {env['REDIS_URL']} (files in {instance / 'redis'})")
-
-    subprocess.run(flask("db", "upgrade"), env=env, cwd=ROOT, check=True)
-    stores = env.get("STORES_CONFIG") or str(instance / "demo" / "stores.toml")
-    if not Path(stores).exists():
-        subprocess.run(flask("demo", "seed"), env=env, cwd=ROOT, check=True)
-
-    children.append(subprocess.Popen(flask("worker"), env=env, cwd=ROOT))  # web, worker, cron
-    children.append(subprocess.Popen(flask("cron"), env=env, cwd=ROOT))
-    children.append(subprocess.Popen(
-        # A graceful timeout shorter than stop()'s wait: gunicorn kills a worker that hangs on
-        # its way out itself, instead of its master being killed first and the worker orphaned.
-        [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--graceful-timeout", "5", "wsgi:app"], env=env, cwd=ROOT))
-    mailbox = "" if env.get("SECRET_KEY") else "  (dev mailbox: /dev/mailbox)"
-    print(f"DSR Portal on http://127.0.0.1:{port}/{mailbox}  Ctrl-C stops")
-
-    # Ctrl-C (SIGINT) and SIGTERM mean the same: stop everything, exit 0. A child that died
-    # by itself means something is wrong: stop the rest, exit 1.
+    # Ctrl-C (SIGINT) and SIGTERM mean the same, from the first moment (Redis may already be
+    # up while the schema migrates): stop everything, exit 0. A child that died by itself, or
+    # a failed set-up step, means something is wrong: stop the rest, exit 1.
     stopping = []
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.append(True))
-    while not stopping and all(c.poll() is None for c in children):
-        time.sleep(0.5)
-    code = 0 if stopping else 1
-    stop(children)
-    if redis_process is not None:
-        url_file.unlink(missing_ok=True)
-        stop([redis_process])
+    children, redis_process, code = [], None, 1
+    url_file = instance / "redis-url"
+    try:
+        if not env.get("REDIS_URL"):
+            stop_orphan(url_file)
+            redis_process, env["REDIS_URL"] = devredis.start(instance / "redis",
+                                                             own_session=True)
+            url_file.write_text(env["REDIS_URL"] + "\n")
+            print(f"private Redis at {env['REDIS_URL']} (files in {instance / 'redis'})")
+
+        subprocess.run(flask("db", "upgrade"), env=env, cwd=ROOT, check=True)
+        stores = env.get("STORES_CONFIG") or str(instance / "demo" / "stores.toml")
+        if not Path(stores).exists():
+            subprocess.run(flask("demo", "seed"), env=env, cwd=ROOT, check=True)
+
+        children.append(subprocess.Popen(flask("worker"), env=env, cwd=ROOT))
+        children.append(subprocess.Popen(flask("cron"), env=env, cwd=ROOT))
+        children.append(subprocess.Popen(
+            # A graceful timeout shorter than stop()'s wait: gunicorn kills a worker that hangs
+            # on its way out itself, instead of its master being killed and the worker orphaned.
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
+             "--threads", "4", "--graceful-timeout", "5", "wsgi:app"], env=env, cwd=ROOT))
+        mailbox = "" if env.get("SECRET_KEY") else "  (dev mailbox: /dev/mailbox)"
+        print(f"DSR Portal on http://127.0.0.1:{port}/{mailbox}  Ctrl-C stops")
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        code = 0 if stopping else 1
+    except subprocess.CalledProcessError as exc:
+        code = 0 if stopping else 1
+        if not stopping:
+            print(f"make run: `{' '.join(exc.cmd[1:])}` failed", file=sys.stderr)
+    finally:
+        stop(children)  # web, worker and cron first: they use Redis to the end
+        if redis_process is not None:
+            url_file.unlink(missing_ok=True)
+            stop([redis_process])
     sys.exit(code)
 
 
