@@ -80,3 +80,24 @@ def test_correction_of_a_field_named_in_other_case_and_spacing_is_applied(demo_a
     assert "correction_done" in mail_kinds(demo_app)
     assert any("corrected" in m["Subject"] for m in sink.messages)
     assert data_request.close_reason == "corrected Name, VAT number in 2 store(s)"
+
+
+def test_a_correction_with_one_known_and_one_unknown_field_completes_and_says_which(
+        demo_app, smtp_server):
+    """The known field is changed in the stores already: holding the whole request for staff
+    left it in needs_attention for good (a retry re-checks the same fields)."""
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    data_request = correct_alice(demo_app, client,
+                                 {"Name": "Alice Q. Example", "favourite colour": "blue"})
+
+    assert data_request.state == "completed"
+    assert [r["name"] for r in alice_rows(demo_app, "accounts", "users")] == ["Alice Q. Example"]
+    done = next(m for m in sink.messages if "corrected" in m["Subject"])
+    text = done.get_body(preferencelist=("plain",)).get_content()
+    assert "We changed: Name." in text
+    assert "no information of yours called favourite colour" in text
+    with demo_app.app_context():
+        completed = db.session.execute(
+            db.select(AuditEvent).where(AuditEvent.to_state == "completed")).scalar_one()
+    assert "nothing of theirs called favourite colour" in completed.reason

@@ -233,20 +233,24 @@ def hold_for_staff(step, data_request, reason):
 
 
 def report_correction(step, data_request):
-    """Correction: tell the person where each field changed; when one changed nowhere (a
-    field name the data map does not know, or no row of theirs holding it), staff decide."""
+    """Correction: tell the person where each field changed, and which of the fields they
+    named matched nothing of theirs (a name the data map does not know, or no row holding
+    it). When none changed anything, staff decide: explain, or close with a reason."""
     steps = store_steps(data_request)
     unmatched = fields_changed_nowhere(data_request, steps)
-    if unmatched:
+    proposed = sorted({c["field"] for c in data_request.corrections or []})
+    fields = [field for field in proposed if field not in unmatched]
+    if not fields:
         hold_for_staff(step, data_request,
                        f"correction changed nothing for {', '.join(unmatched)}: no correctable "
                        "field of that name holds the person's data")
         return
     changed = {s.store: s.records for s in steps if s.records}
-    fields = sorted({c["field"] for c in data_request.corrections or []})
-    _, mail_id = complete(step, data_request,
-                          f"corrected {', '.join(fields)} in {len(changed)} store(s)",
-                          "correction_done", fields=fields, changed=changed)
+    reason = f"corrected {', '.join(fields)} in {len(changed)} store(s)"
+    if unmatched:
+        reason += f"; nothing of theirs called {', '.join(unmatched)}"
+    _, mail_id = complete(step, data_request, reason, "correction_done", fields=fields,
+                          changed=changed, not_found=unmatched)
     db.session.commit()
     deliver_later([mail_id])
 
