@@ -6,11 +6,12 @@ Bearer token; everyone else gets 404, as if there were nothing here.
 import hmac
 
 from flask import Response, abort, current_app, request
+from redis.exceptions import RedisError
 from sqlalchemy import func
 
 from .extensions import db
 from .models import OPEN_STATES, Callback, DataRequest, MailMessage, Step, utcnow
-from .queue import REDIS_DOWN, queue
+from .queue import queue
 
 LOOPBACK = {"127.0.0.1", "::1"}
 
@@ -54,7 +55,7 @@ def lines():
     yield "# TYPE dsr_queue_jobs gauge"
     try:
         waiting = queue().count
-    except REDIS_DOWN:
+    except RedisError:
         waiting = -1
     yield f"dsr_queue_jobs {waiting}"
 

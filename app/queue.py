@@ -14,7 +14,6 @@ from rq import Queue, Retry
 
 log = logging.getLogger(__name__)
 
-REDIS_DOWN = RedisError  # what "Redis could not be reached" looks like to a caller
 _CLIENT_LOCK = threading.Lock()
 
 
@@ -57,7 +56,7 @@ def enqueue(func_path, *args, job_id=None, retry=None, **kwargs):
         )
         pipe.execute()
         return job
-    except REDIS_DOWN as exc:
+    except RedisError as exc:
         log.warning("could not enqueue %s: %s (the reconciler will retry)", func_path,
                     type(exc).__name__)
         return None

@@ -10,8 +10,9 @@ import logging
 import time
 
 from flask import current_app, request
+from redis.exceptions import RedisError
 
-from .queue import REDIS_DOWN, redis_connection
+from .queue import redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def hit(bucket, key=None):
         pipe.set(redis_key, 0, ex=window, nx=True)
         pipe.incr(redis_key)
         count = pipe.execute()[1]
-    except REDIS_DOWN as exc:
+    except RedisError as exc:
         log.warning("rate limiter unavailable (%s); allowing the request", type(exc).__name__)
         return
     if count > limit:

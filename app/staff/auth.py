@@ -13,11 +13,12 @@ from urllib.parse import urlparse
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
+from redis.exceptions import RedisError
 from werkzeug.security import check_password_hash
 
 from ..extensions import db
 from ..models import StaffUser, utcnow
-from ..queue import REDIS_DOWN, redis_connection
+from ..queue import redis_connection
 from ..ratelimit import hit
 from . import bp, login_manager, totp
 from .forms import LoginForm, TotpForm
@@ -188,7 +189,7 @@ def first_use(staff_id, counter):
     """Refuse a code replayed within its validity window (Redis remembers it for 2 minutes)."""
     try:
         return bool(redis_connection().set(f"dsr:totp:{staff_id}:{counter}", 1, nx=True, ex=120))
-    except REDIS_DOWN:
+    except RedisError:
         return True  # the code itself was right; replay protection is the part we lose
 
 
