@@ -47,10 +47,14 @@ def _secret_key(env, instance_dir, env_name):
     return path.read_text().strip()
 
 
+# In INSTANCE_DIR while `make run` (scripts/serve.py) has its private Redis up: its URL.
+RUNNING_REDIS_FILE = "redis-url"
+
+
 def _running_redis(instance_dir):
-    """The private Redis of a running `make run` (scripts/serve.py writes its URL), so that
-    operator commands in another shell use it; otherwise a local Redis on the default port."""
-    path = instance_dir / "redis-url"
+    """The private Redis of a running `make run`, so that operator commands in another shell
+    use it; otherwise a local Redis on the default port."""
+    path = instance_dir / RUNNING_REDIS_FILE
     if path.is_file():
         return path.read_text().strip()
     return "redis://127.0.0.1:6379/0"

@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.config import RUNNING_REDIS_FILE  # noqa: E402
 from scripts import devredis  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -35,8 +36,8 @@ def main():
     stopping = []
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.append(True))
-    children, redis_process, code = [], None, 1
-    url_file = instance / "redis-url"
+    children, redis_process = [], None
+    url_file = instance / RUNNING_REDIS_FILE
     try:
         if not env.get("REDIS_URL"):
             stop_orphan(url_file)
@@ -61,9 +62,7 @@ def main():
         print(f"DSR Portal on http://127.0.0.1:{port}/{mailbox}  Ctrl-C stops")
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.5)
-        code = 0 if stopping else 1
     except subprocess.CalledProcessError as exc:
-        code = 0 if stopping else 1
         if not stopping:
             print(f"make run: `{' '.join(exc.cmd[1:])}` failed", file=sys.stderr)
     finally:
@@ -71,7 +70,7 @@ def main():
         if redis_process is not None:
             url_file.unlink(missing_ok=True)
             stop([redis_process])
-    sys.exit(code)
+    sys.exit(0 if stopping else 1)
 
 
 def stop_orphan(url_file):
