@@ -204,23 +204,23 @@ def deliver_certificate(step, data_request):
     drop_local(path, key)
 
 
-def fields_changed_nowhere(data_request, steps):
-    """The person's fields that changed no row in any automatic store.
+def split_fields(data_request, steps):
+    """(the person's fields that changed a row somewhere, those that changed nothing), sorted.
 
     Manual steps do not count: staff confirm a task, not which fields it changed. A request
     whose every store is manual has nothing to check and completes on staff's word.
     """
+    proposed = sorted({c["field"] for c in data_request.corrections or []})
     automatic = [s.result or {} for s in steps if "task" not in (s.result or {})]
     if not automatic:
-        return []
-    proposed = {c["field"] for c in data_request.corrections or []}
+        return proposed, []
     applied = set()
     for result in automatic:
         if "applied" in result:
             applied |= set(result["applied"])
         elif any((result.get("changed") or {}).values()):
-            applied |= proposed  # a step that ran before fields were recorded: trust its count
-    return sorted(proposed - applied)
+            applied |= set(proposed)  # ran before fields were recorded: trust its count
+    return ([f for f in proposed if f in applied], [f for f in proposed if f not in applied])
 
 
 def hold_for_staff(step, data_request, reason):
@@ -237,9 +237,7 @@ def report_correction(step, data_request):
     named matched nothing of theirs (a name the data map does not know, or no row holding
     it). When none changed anything, staff decide: explain, or close with a reason."""
     steps = store_steps(data_request)
-    unmatched = fields_changed_nowhere(data_request, steps)
-    proposed = sorted({c["field"] for c in data_request.corrections or []})
-    fields = [field for field in proposed if field not in unmatched]
+    fields, unmatched = split_fields(data_request, steps)
     if not fields:
         hold_for_staff(step, data_request,
                        f"correction changed nothing for {', '.join(unmatched)}: no correctable "

@@ -16,7 +16,7 @@ from workflows.stores import Record, make_store
 
 from .context import job
 from .steps import describe_error, safe_for_rq
-from .store_work import field_key
+from .store_work import named_columns
 
 log = logging.getLogger(__name__)
 MAX_VALUES = 20  # per field: enough to see every copy, not a dump of the store
@@ -25,8 +25,8 @@ MAX_VALUES = 20  # per field: enough to see every copy, not a dump of the store
 def current_values(data_map, email, fields):
     """{field: [{store, table, value}]} from the rows whose table lists the field correctable.
 
-    Fields are matched as the correction job matches them (`field_key`: "Name" is `name`), so
-    staff see the values the job would change.
+    Fields are matched as the correction job matches them (`named_columns`: "Name" is
+    `name`), so staff see the values the job would change.
     """
     found = {name: [] for name in fields}
     stores = [make_store(config) for config in data_map.stores]
@@ -35,8 +35,7 @@ def current_values(data_map, email, fields):
         for store in stores:
             tables = {}  # table -> {the person's field: its column}
             for table in store.config.tables:
-                columns = {field_key(c): c for c in table.correctable}
-                named = {f: columns[field_key(f)] for f in fields if field_key(f) in columns}
+                named = named_columns(fields, table.correctable)
                 if named:
                     tables[table.table] = named
             if not tables:

@@ -96,15 +96,22 @@ def field_key(name):
     return name.strip().lower().replace(" ", "_")
 
 
+def named_columns(fields, correctable):
+    """{the person's field: the correctable column it names}, for the fields that name one.
+    The correction job and the staff preview both match with it."""
+    columns = {field_key(c): c for c in correctable}
+    return {f: columns[field_key(f)] for f in fields if field_key(f) in columns}
+
+
 def correct(step, data_request, store, identities):
     """Correction: set the approved values on the correctable fields this store holds.
 
     The result names the person's fields that changed a row here (``applied``), so the
     assembly can tell a field that changed nowhere from one that did.
     """
-    columns = {field_key(c): c for t in store.config.tables for c in t.correctable}
     proposed = {c["field"]: c["proposed"] for c in data_request.corrections or []}
-    named = {field: columns.get(field_key(field), field) for field in proposed}
+    known = named_columns(proposed, [c for t in store.config.tables for c in t.correctable])
+    named = {field: known.get(field, field) for field in proposed}
     result = store.correct(identities, {named[f]: value for f, value in proposed.items()})
     if result.task is not None:
         step.result = {"task": task_info(result.task)}
