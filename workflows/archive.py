@@ -58,12 +58,12 @@ from workflows.archive_staging import (
     SCHEMA_VERSION,
     StagedStore,
     _read_summary,
-    compression_for,
     load_staged,
     read_rows,
     stage_store,
     staged_stores,
 )
+from workflows.archive_values import compression_for
 from workflows.reports import art15_report
 from workflows.stores.base import CHUNK_SIZE
 

@@ -14,19 +14,11 @@ job leaves either the previous complete store or none. Running it twice with the
 gives the same files. A killed job may leave its ``.tmp-*`` folder behind; the caller removes
 ``staging_dir`` as a whole once the archive is built.
 
-Text: every name and value goes through ``utf8_text``, so text UTF-8 cannot carry (a file
-name that was not UTF-8 on disk, a lone surrogate from a JSON API) cannot fail every retry.
-The person's file bytes are copied unchanged; only names are text, cut to ``NAME_BYTES``.
-
-Rows: values that JSON has no type for are converted deterministically: datetime, date and
-time to ISO 8601, Decimal to its exact string, bytes to base64, UUID to str, sets to sorted
-lists, NaN / infinities to "nan" / "inf" strings, anything else to ``str()``.
+Values and names: ``workflows.archive_values`` (text UTF-8 can carry, JSON and CSV cells,
+safe and short file names). The person's file bytes are copied unchanged.
 
 CSV: written in a second pass over the staged JSON file, so the header is the union of all
-columns in order of first appearance (a row without a column gets an empty cell). None is an
-empty cell, booleans are ``true``/``false``, lists and dicts are JSON. A text cell starting
-with ``= + - @`` or a tab/CR is prefixed with ``'`` so that a spreadsheet shows it instead of
-running it as a formula; the JSON file keeps the exact value.
+columns in order of first appearance (a row without a column gets an empty cell).
 
 Checksums: each staged file's sha256 is computed here, while its bytes stream past anyway, and
 kept in ``staged.json`` for the manifest, so assembly need not hash every byte a second time.
@@ -34,57 +26,30 @@ kept in ``staged.json`` for the manifest, so assembly need not hash every byte a
 
 from __future__ import annotations
 
-import base64
 import csv
 import dataclasses
-import datetime as dt
-import decimal
 import hashlib
 import json
-import math
 import os
-import re
 import secrets
 import shutil
-import uuid
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
+from workflows.archive_values import (
+    compact_json,
+    csv_cell,
+    json_value,
+    safe_relative_path,
+    safe_segment,
+    short_name,
+    utf8_text,
+)
 from workflows.stores.base import CHUNK_SIZE, FileItem, Item, ManualTask, Record
 
 SCHEMA_VERSION = 1
 SUMMARY = "staged.json"
 PREVIEW_ROWS = 20  # rows of each table shown in index.html; the rest are in the JSON / CSV
-# Names whose content is text and worth deflating; everything else is stored as is.
-_TEXT_SUFFIXES = {
-    ".json",
-    ".csv",
-    ".html",
-    ".htm",
-    ".txt",
-    ".md",
-    ".log",
-    ".xml",
-    ".yaml",
-    ".yml",
-    ".toml",
-    ".ini",
-    ".tsv",
-    ".jsonl",
-    ".ndjson",
-    ".py",
-    ".js",
-    ".css",
-    ".sql",
-    ".eml",
-}
-_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-# Bytes of one file name: under the 255 most file systems allow, leaving room for the "-2"
-# that _FilePlaces may add.
-NAME_BYTES = 200
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,103 +61,6 @@ class StagedStore:
     files: int
     bytes: int
     tasks: tuple[ManualTask, ...] = ()
-
-
-# --- values --------------------------------------------------------------------------------
-
-
-def utf8_text(text: str) -> str:
-    """``text`` with each surrogate (``os.walk``'s ``caf\\udce9.txt``, ``json.loads`` of
-    ``"\\ud800"``) replaced by U+FFFD, so that UTF-8 can carry it; valid text is unchanged.
-
-    Not ``encode("utf-8", "surrogateescape")``: that still raises on ``\\ud800``.
-    """
-    return _SURROGATE.sub("\ufffd", text)
-
-
-def json_value(value: object) -> object:
-    """``value`` as a JSON-native value, converted the same way every time."""
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, str):
-        return utf8_text(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {utf8_text(str(k)): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    if isinstance(value, set | frozenset):
-        return sorted((json_value(v) for v in value), key=_dumps)
-    return utf8_text(str(value))
-
-
-def csv_cell(value: object) -> str:
-    """One JSON value as a CSV cell (see the module docstring for the rules)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return _dumps(value)
-    if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
-    return str(value)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def safe_segment(name: str) -> str:
-    """A folder or file name for ``name`` that cannot escape or collide with another name."""
-    name = utf8_text(name)
-    if _SAFE_SEGMENT.fullmatch(name) and name not in (".", ".."):
-        return name
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:60] or "unnamed"
-    # The hash keeps two different unsafe names from landing in the same place.
-    return f"{cleaned}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
-
-
-def safe_relative_path(path: str) -> str:
-    """``path`` made relative and harmless: no root, drive, ``..``, NUL or control characters,
-    valid UTF-8, no name over ``NAME_BYTES``."""
-    parts = []
-    for part in re.split(r"[/\\]+", utf8_text(path)):
-        part = re.sub(r"[\x00-\x1f\x7f]", "_", part).strip()
-        if part in ("", ".", ".."):
-            continue
-        parts.append(short_name(part.replace(":", "_")))
-    return "/".join(parts) or "unnamed"
-
-
-def short_name(name: str) -> str:
-    """``name`` if its UTF-8 fits in ``NAME_BYTES``, else its start, a hash of the whole name
-    (two long names that start alike stay apart) and its suffix, if short."""
-    data = name.encode("utf-8")
-    if len(data) <= NAME_BYTES:
-        return name
-    suffix = PurePosixPath(name).suffix
-    if len(suffix.encode("utf-8")) > 16:
-        suffix = ""
-    tag = "-" + hashlib.sha256(data).hexdigest()[:8]
-    room = NAME_BYTES - len(tag) - len(suffix.encode("utf-8"))
-    # "ignore" drops the half character a byte cut can leave at the end; the rest is valid.
-    return data[:room].decode("utf-8", "ignore") + tag + suffix
-
-
-def compression_for(name: str) -> int:
-    """ZIP_DEFLATED for text members, ZIP_STORED for the rest (usually compressed already)."""
-    suffix = PurePosixPath(name).suffix.lower()
-    return zipfile.ZIP_DEFLATED if suffix in _TEXT_SUFFIXES else zipfile.ZIP_STORED
 
 
 # --- staging -------------------------------------------------------------------------------
@@ -214,7 +82,7 @@ class _TableWriter:
         for column in converted:
             self.columns.setdefault(column, None)
         # One row per line: the CSV pass and the index preview read the file line by line.
-        self.handle.write(("\n" if self.count == 0 else ",\n") + _dumps(converted))
+        self.handle.write(("\n" if self.count == 0 else ",\n") + compact_json(converted))
         self.count += 1
 
     def finish(self) -> None:

@@ -29,7 +29,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from workflows.archive_staging import utf8_text
+from workflows.archive_values import utf8_text
 from workflows.document_language import written_date
 from workflows.legal_texts import AUTHORITIES, PRIMARY_AUTHORITY, RIGHTS, RIGHTS_BY_LAW
 

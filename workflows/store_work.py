@@ -4,7 +4,8 @@
 from app.extensions import db
 from app.storage import storage, work_dir
 from workflows.archive_scope import export_part
-from workflows.archive_staging import safe_segment, stage_store
+from workflows.archive_staging import stage_store
+from workflows.archive_values import safe_segment
 from workflows.stores import StoreError, make_store
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from workflows import archive
 from workflows.archive import build_archive, load_staged, stage_store
-from workflows.archive_staging import json_value
+from workflows.archive_values import json_value
 from workflows.stores.base import FileItem, ManualTask, Record
 
 WHEN = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
