@@ -6,16 +6,11 @@ a closed one closed_at). Python checks the same rules first to give a clear mess
 database makes sure no code path can skip them.
 """
 import secrets
-from datetime import datetime, timezone
 
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
-from sqlalchemy.types import DateTime, TypeDecorator
 
+from .columns import JSON, UTCDateTime, utcnow
 from .extensions import db
-
-# None is SQL NULL, not the JSON value null: a field cleared for privacy (minimised, sent,
-# purged) must look cleared to SQL too (`IS NULL`), on SQLite and PostgreSQL alike.
-JSON = db.JSON(none_as_null=True)
 
 REQUEST_TYPES = ("access", "export", "correction", "deletion")
 REGIONS = ("eu", "california", "us_other", "japan", "other")
@@ -36,27 +31,6 @@ STAFF_ROLES = ("agent", "admin")
 REMINDER_KINDS = ("due_7", "due_3", "due_1", "overdue", "digest")
 API_SCOPES = ("submit", "read", "vouch")
 CALLBACK_STATES = ("queued", "sending", "sent", "failed")
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores naive UTC, hands back aware UTC: SQLite keeps no zone, PostgreSQL would convert."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
 def _in(column, values):
