@@ -27,21 +27,23 @@ def minimise(data_request):
     if data_request.email is not None:
         data_request.email_hash = email_hash(data_request.email,
                                              current_app.config["SECRET_KEY"])
-    data_request.email = data_request.name = data_request.details = None
-    data_request.corrections = data_request.identities = None
-    # A correction's preview holds the person's current name and email as the stores had them.
-    data_request.preview = data_request.preview_at = None
-    data_request.purged_at = utcnow()
+    forget_person(data_request)
 
 
 def purge_personal_data(data_request):
-    data_request.email = None
-    data_request.name = None
-    data_request.details = None
-    data_request.corrections = None
-    data_request.preview = data_request.preview_at = None  # a scan can quote the person's data
-    data_request.purged_at = utcnow()
+    """An unconfirmed request keeps nothing of the person, not even the keyed hash (nobody
+    showed the address was theirs), nor their links and mail."""
+    forget_person(data_request)
     forget_links_and_mail(data_request)
+
+
+def forget_person(data_request):
+    """Clear what says who asked and what they wrote; both minimising and purging end here."""
+    data_request.email = data_request.name = data_request.details = None
+    data_request.corrections = data_request.identities = None
+    # A preview (a scan of the stores) holds the person's current name and email.
+    data_request.preview = data_request.preview_at = None
+    data_request.purged_at = utcnow()
 
 
 def forget_links_and_mail(data_request):
