@@ -359,45 +359,41 @@ def test_an_unhandled_error_on_a_token_page_is_logged_without_the_token(make_app
     assert "SECRET" not in logged
 
 
-def test_staff_searches_reach_the_access_log_without_the_address_searched_for(app):
-    """The queue's search box is a GET form: its value (an email, a name) is in the request
-    line, and in the `next` of a login that follows it."""
+def written_by(logger_name, *records):
+    """What the named logger writes for `records` ((format, args) pairs), filters applied."""
     import io
     import logging
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    logger = logging.getLogger("werkzeug")
+    logger = logging.getLogger(logger_name)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        logger.info('"%s" %s', "GET /staff/?q=alice@example.com&state=all HTTP/1.1", 200)
-        logger.info('"%s" %s', "GET /staff/login?next=%2Fstaff%2F%3Fq%3Dalice%2540example.com "
-                    "HTTP/1.1", 200)
+        for message, args in records:
+            logger.info(message, args)
     finally:
         logger.removeHandler(handler)
-    lines = stream.getvalue()
+    return stream.getvalue()
+
+
+def test_staff_searches_reach_the_access_log_without_the_address_searched_for(app):
+    """The queue's search box is a GET form: its value (an email, a name) is in the request
+    line, and in the `next` of a login that follows it."""
+    lines = written_by(
+        "werkzeug",
+        ('"%s" 200', "GET /staff/?q=alice@example.com&state=all HTTP/1.1"),
+        ('"%s" 200', "GET /staff/login?next=%2Fstaff%2F%3Fq%3Dalice%2540example.com HTTP/1.1"))
     assert "alice" not in lines
     assert "/staff/?q=<redacted>&state=all" in lines and "login?next=<redacted> " in lines
 
 
 def test_gunicorn_access_log_lines_are_written_with_tokens_redacted(app):
     """gunicorn formats its access log from a mapping of atoms, not a tuple of arguments."""
-    import io
-    import logging
-
     from gunicorn.glogging import SafeAtoms
 
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger = logging.getLogger("gunicorn.access")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        atoms = SafeAtoms({"h": "127.0.0.1", "r": "GET /verify/abc.def-SECRET HTTP/1.1",
-                           "U": "/status/ghi.jkl-SECRET", "s": "400"})
-        logger.info('%(h)s "%(r)s" %(U)s %(s)s %({x-forwarded-for}i)s', atoms)
-    finally:
-        logger.removeHandler(handler)
-    line = stream.getvalue()
+    atoms = SafeAtoms({"h": "127.0.0.1", "r": "GET /verify/abc.def-SECRET HTTP/1.1",
+                       "U": "/status/ghi.jkl-SECRET", "s": "400"})
+    line = written_by("gunicorn.access", ('%(h)s "%(r)s" %(U)s %(s)s %({x-forwarded-for}i)s',
+                                          atoms))
     assert line == '127.0.0.1 "GET /verify/<token> HTTP/1.1" /status/<token> 400 -\n'
