@@ -123,7 +123,9 @@ def test_overdue_escalation_reaches_the_admins_daily(mail_app, smtp_server):
     create_staff(mail_app, ADMIN, "admin")
     create_staff(mail_app, "dpo@craftos.net", "admin")
     request_id = make_request(mail_app, due_in_days=-2)
-    now = utcnow()
+    # Noon: "an hour later, the same day" must be the same day whenever the suite runs (from
+    # 23:00 UTC on, now + 1 hour was tomorrow and a second escalation was rightly sent).
+    now = utcnow().replace(hour=12, minute=0, second=0, microsecond=0)
     run_sweep(mail_app, now)
     run_sweep(mail_app, now + timedelta(hours=1))  # same day: nothing new
     run_worker()
