@@ -14,8 +14,10 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
+from workflows.datamap import load_datamap
 from workflows.legal_texts import AUTHORITIES
 from workflows.steps import resolve_manual_step
+from workflows.store_work import field_key
 
 from .. import deadlines
 from ..audit import record
@@ -26,7 +28,7 @@ from ..mail import deliver_later
 from ..models import StaffUser, Step, utcnow
 from ..queue import enqueue, enqueue_step
 from . import bp
-from .forms import AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
+from .forms import AssignForm, ExtendForm, MatchForm, NoteForm, ReasonForm, ResolveForm
 from .queue_query import NUMBER
 
 BUILD_PREVIEW = "workflows.preview.build_preview"
@@ -169,6 +171,43 @@ def preview(data_request):
                    jobs=[(BUILD_PREVIEW, data_request.id, f"preview-{data_request.id}")])
 
 
+def correctable_fields():
+    """Every field the data map lets a correction change, once each, sorted."""
+    data_map = load_datamap(current_app.config["STORES_CONFIG"])
+    return sorted({c for store in data_map.stores for t in store.tables for c in t.correctable})
+
+
+def matchable(data_request):
+    """A correction awaiting approval: staff may still say which field the person meant."""
+    return data_request.request_type == "correction" and data_request.state == "verified"
+
+
+def match(data_request):
+    """Point a field the person named in their own words ("Full name") at the correctable
+    field it means (``name``), before approval: otherwise the job would change nothing."""
+    form = valid(MatchForm())
+    if not matchable(data_request):
+        refuse(409, "Fields can be matched on a correction awaiting approval only.")
+    column = form.column.data
+    if column not in correctable_fields():
+        refuse(400, "Choose one of the data map's correctable fields.")
+    corrections = [dict(c) for c in data_request.corrections or []]
+    entry = next((c for c in corrections if c["field"] == form.field.data), None)
+    if entry is None:
+        refuse(400, "The person proposed no field of that name.")
+    if any(field_key(c["field"]) == field_key(column) for c in corrections):
+        refuse(409, f"The request already proposes a value for {column}: a field can take "
+                    "one value.")
+    as_written, entry["field"] = entry["field"], column
+    data_request.corrections = corrections  # a new list, so the change is saved
+    # What the last scan showed was for the old name: scan again for the new one.
+    data_request.preview, data_request.preview_at = None, None
+    record(data_request, actor(), "correction_matched",
+           reason=f"\"{as_written}\" means {column}")
+    return Outcome(f"\"{as_written}\" now means {column}; the stores are scanned again.",
+                   jobs=[(BUILD_PREVIEW, data_request.id, f"preview-{data_request.id}")])
+
+
 def resolve(data_request):
     form = valid(ResolveForm())
     step_id = form.step_id.data
@@ -191,7 +230,7 @@ def resolve(data_request):
 
 ACTIONS = {"approve": approve, "reject": reject, "extend": extend, "assign": assign,
            "cancel": cancel, "retry": retry, "note": note, "preview": preview,
-           "resolve": resolve}
+           "resolve": resolve, "match": match}
 
 
 @bp.post("/requests/<int:request_id>/<action>")

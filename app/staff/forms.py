@@ -53,6 +53,13 @@ class NoteForm(FlaskForm):
         DataRequired("Write the note first."), Length(max=4000), plain_text])
 
 
+class MatchForm(FlaskForm):
+    """A field the person named in their own words, and the correctable field it means."""
+    field = HiddenField(filters=[strip], validators=[DataRequired(), Length(max=200)])
+    column = StringField("Means", filters=[strip], validators=[
+        DataRequired("Choose the field it means."), Length(max=200)])
+
+
 class ResolveForm(FlaskForm):
     step_id = HiddenField(validators=[DataRequired()])
     note = TextAreaField("What was done", filters=[strip], validators=[

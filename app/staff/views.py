@@ -17,9 +17,19 @@ from ..models import (
 )
 from ..tokens import signing_keys
 from . import bp
-from .forms import ActionForm, AssignForm, ExtendForm, NoteForm, ReasonForm, ResolveForm
+from .actions import correctable_fields, matchable
+from .forms import (
+    ActionForm,
+    AssignForm,
+    ExtendForm,
+    MatchForm,
+    NoteForm,
+    ReasonForm,
+    ResolveForm,
+)
 from .queue_query import QueueFilters, queue_page
 from .sla_badge import sla_badge
+from workflows.store_work import field_key
 
 
 def staff_names():
@@ -47,11 +57,13 @@ def load_request(request_id):
     return data_request
 
 
-def corrections_review(data_request):
-    """Proposed values next to what the stores hold now (from the preview job's snapshot)."""
+def corrections_review(data_request, correctable=()):
+    """Proposed values next to what the stores hold now (from the preview job's snapshot);
+    `known`: the field names one of `correctable` (the job matches names as field_key does)."""
     current = (data_request.preview or {}).get("current", {})
+    known = {field_key(name) for name in correctable}
     return [{"field": c["field"], "problem": c.get("problem", ""), "proposed": c["proposed"],
-             "current": current.get(c["field"], [])}
+             "current": current.get(c["field"], []), "known": field_key(c["field"]) in known}
             for c in data_request.corrections or []]
 
 
@@ -64,13 +76,16 @@ def request_page(request_id):
         .order_by(AuditEvent.seq)).scalars().all()
     steps = db.session.execute(
         db.select(Step).where(Step.request_id == request_id).order_by(Step.id)).scalars().all()
+    correctable = correctable_fields() if matchable(data_request) else []
     limit = (deadlines.extension_limit(data_request.regime, data_request.due_at)
              if data_request.due_at and data_request.original_due_at is None else None)
     return render_template(
         "staff/request.html", req=data_request, events=events, steps=steps, now=now,
         badge=sla_badge(data_request.state, data_request.due_at, data_request.closed_at, now,
                         OPEN_STATES),
-        names=staff_names(), extension_limit=limit, corrections=corrections_review(data_request),
+        names=staff_names(), extension_limit=limit,
+        corrections=corrections_review(data_request, correctable), correctable=correctable,
+        match_form=MatchForm(),
         rule=deadlines.RULES[data_request.regime],
         action_form=ActionForm(), reason_form=ReasonForm(), extend_form=ExtendForm(),
         assign_form=AssignForm(), note_form=NoteForm(), resolve_form=ResolveForm(),
