@@ -61,6 +61,12 @@ def begin_workflow(data_request, actor, reason):
 
     Returns the step id to enqueue once the caller has committed.
     """
+    if data_request.state != "verified":
+        # needs_attention -> in_progress is a retry: its steps exist, a second start would
+        # collide with them (a stale page's "Approve" button, or the CLI).
+        raise TransitionError(f"a request that is {data_request.state.replace('_', ' ')} "
+                              "cannot be started: only a confirmed request awaiting approval "
+                              "can (one needing attention is retried)")
     transition(data_request, "in_progress", actor, reason=reason, action="started")
     step = Step(request_id=data_request.id, phase="discover", store="")
     db.session.add(step)

@@ -152,6 +152,36 @@ def test_approve_refuses_a_request_that_already_started(app):
     assert last_event(app, request_id).action == "submitted"
 
 
+def test_approve_on_a_request_needing_attention_is_refused_not_a_second_start(app):
+    """A stale page's "Approve" (or the CLI) on a request whose steps exist: a clear 409 that
+    points to Retry, nothing written; before, a second discover step broke the unique key."""
+    client = logged_in(app, AGENT)
+    request_id = make_request(app, state="needs_attention")
+    with app.app_context():
+        db.session.add_all([
+            Step(request_id=request_id, phase="discover", state="done", attempts=1,
+                 finished_at=utcnow()),
+            Step(request_id=request_id, phase="store", store="accounts", state="failed",
+                 attempts=4, error="StoreUnavailable")])
+        db.session.commit()
+    response = act(client, request_id, "approve")
+    assert response.status_code == 409
+    assert "retried" in response.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["requests", "approve", the_reference(
+        app, request_id), "--by", AGENT])
+    assert result.exit_code == 1 and "awaiting approval" in result.output
+    with app.app_context():
+        assert db.session.get(DataRequest, request_id).state == "needs_attention"
+        assert db.session.execute(db.select(db.func.count(Step.id)).where(
+            Step.request_id == request_id)).scalar_one() == 2
+    assert last_event(app, request_id).action == "submitted"
+
+
+def the_reference(app, request_id):
+    with app.app_context():
+        return db.session.get(DataRequest, request_id).reference
+
+
 def test_deletion_approved_in_the_console_completes_on_the_demo_data(demo_app, smtp_server):
     _, sink = smtp_server
     client = demo_app.test_client()

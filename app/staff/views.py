@@ -2,6 +2,8 @@
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
 
+from workflows.store_work import field_key
+
 from .. import deadlines
 from ..extensions import db
 from ..models import (
@@ -29,7 +31,6 @@ from .forms import (
 )
 from .queue_query import QueueFilters, queue_page
 from .sla_badge import sla_badge
-from workflows.store_work import field_key
 
 
 def staff_names():
