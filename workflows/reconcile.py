@@ -109,6 +109,35 @@ def stalled_assemblies():
     ).scalars().all()
 
 
+def stuck_requests(*only):
+    """In-progress requests (of `only`, if given) with a failed step and no step left to run
+    (pending, running, waiting for staff): nothing would finish them, nor start the assembly."""
+    failed = db.select(Step.id).where(Step.request_id == DataRequest.id,
+                                      Step.state == "failed").exists()
+    still_open = db.select(Step.id).where(Step.request_id == DataRequest.id,
+                                          Step.state.in_(["pending", "running", "waiting"])
+                                          ).exists()
+    query = db.select(DataRequest.id).where(DataRequest.state == "in_progress", failed,
+                                            ~still_open)
+    if only:
+        query = query.where(DataRequest.id.in_(only))
+    return db.session.execute(query).scalars().all()
+
+
+def flag_stuck(request_id):
+    """Put a stuck request before staff. Not re-queued: a failed step has used its attempts
+    (or was stopped on purpose), so running it again unasked could loop on a store that keeps
+    failing; needs_attention is where failed steps wait for Retry."""
+    data_request = lock(request_id)
+    if data_request is None or not stuck_requests(request_id):  # a Retry may have come first
+        db.session.rollback()
+        return False
+    transition(data_request, "needs_attention", "system",
+               reason="a step failed and no other step is left to run")
+    db.session.commit()
+    return True
+
+
 def revive_callback(callback):
     """Re-enqueue a callback whose job is gone (a `sending` one lost its worker mid-POST)."""
     if job_is_alive(f"callback-{callback.id}"):
@@ -132,6 +161,10 @@ def reconcile():
         requeued += revive_callback(callback)
     for request_id in stalled_assemblies():
         requeued += schedule_assembly(request_id) is not None
+    for request_id in stuck_requests():
+        if flag_stuck(request_id):
+            log.warning("request %s had a failed step and nothing left to run: "
+                        "needs attention", request_id)
     if requeued:
         log.info("reconciler re-enqueued %d job(s)", requeued)
     return requeued

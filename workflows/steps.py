@@ -17,7 +17,7 @@ from flask import current_app
 from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition
-from app.models import DataRequest, Step, utcnow
+from app.models import CLOSED_STATES, DataRequest, Step, utcnow
 from app.queue import enqueue_step
 from workflows.archive_staging import stage_store
 from workflows.datamap import load_datamap
@@ -30,11 +30,18 @@ from .context import job
 log = logging.getLogger(__name__)
 
 
+def in_state(*states):
+    """Step.request_id IN (requests in one of `states`): read by the UPDATE itself, so the
+    decision and the request's state are one atomic statement."""
+    return Step.request_id.in_(db.select(DataRequest.id).where(DataRequest.state.in_(states)))
+
+
 def _claim(step_id):
-    """Flip a pending step to running; None when it is not ours to run (done, running, gone)."""
+    """Flip a pending step of an in-progress request to running; None when it is not ours to
+    run (done, running, gone, or its request is not in progress)."""
     claimed = db.session.execute(
         db.update(Step)
-        .where(Step.id == step_id, Step.state == "pending")
+        .where(Step.id == step_id, Step.state == "pending", in_state("in_progress"))
         .values(state="running", attempts=Step.attempts + 1, started_at=utcnow(), error=None)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -42,18 +49,32 @@ def _claim(step_id):
     return db.session.get(Step, step_id) if claimed else None
 
 
+def _not_claimed(step_id):
+    """Why a step was not claimed. A step of a closed request stops for good; one of a request
+    needing attention stays pending, so staff's Retry runs it (read-then-write here would let a
+    Retry land in between and leave a failed step that nothing revives)."""
+    stopped = db.session.execute(
+        db.update(Step)
+        .where(Step.id == step_id, Step.state == "pending", in_state(*CLOSED_STATES))
+        .values(state="failed", finished_at=utcnow(), error="request no longer open")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if stopped:
+        return "request closed"
+    step = db.session.get(Step, step_id)
+    if step is not None and step.state == "pending":
+        return "request not in progress: left pending for Retry"
+    return "not pending"
+
+
 @job
 def run_step(step_id):
     """Run the step with id `step_id` if it is pending and its request is in progress."""
     step = _claim(step_id)
     if step is None:
-        return "not pending"
+        return _not_claimed(step_id)
     data_request = db.session.get(DataRequest, step.request_id)
-    if data_request.state != "in_progress":
-        # Cancelled (or otherwise closed) while queued: the step stops here for good.
-        step.state, step.finished_at, step.error = "failed", utcnow(), "request no longer open"
-        db.session.commit()
-        return "request closed"
     try:
         return PHASES[step.phase](step, data_request)
     except Exception as exc:

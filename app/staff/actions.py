@@ -10,6 +10,7 @@ from datetime import datetime, time, timezone
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
@@ -151,10 +152,14 @@ def retry(data_request):
     for step in failed:
         # A fresh set of attempts: the staff member fixed (or is fixing) what made it fail.
         step.state, step.attempts, step.finished_at = "pending", 0, None
-    pending = [s.id for s in failed] or db.session.execute(
+    db.session.flush()
+    # Pending steps too: one whose job ran while the request needed attention was handed
+    # back pending, and no job of its own is left to run it.
+    queued = db.session.execute(
         db.select(Step.id).where(Step.request_id == data_request.id, Step.state == "pending")
     ).scalars().all()
-    return Outcome(f"{len(failed)} step(s) queued again.", step_ids=pending)
+    return Outcome(ngettext("%(num)d step queued again.", "%(num)d steps queued again.",
+                            len(queued)), step_ids=queued)
 
 
 def note(data_request):
