@@ -54,6 +54,13 @@ def current_values(data_map, email, fields):
     return found
 
 
+def still_wanted(data_request, email):
+    """Whether a preview scanned for `email` may be kept: the locked request is still open,
+    not purged or minimised, and still the same person's."""
+    return (data_request is not None and data_request.is_open
+            and data_request.purged_at is None and data_request.email == email)
+
+
 @job
 def build_preview(request_id):
     """Scan every store for the request's person and keep the counts (and current values)."""
@@ -75,6 +82,13 @@ def build_preview(request_id):
         # person's data, is not (describe_error).
         preview["error"], failure = describe_error(exc), exc
     data_request = lock(request_id)
+    if not still_wanted(data_request, email):
+        # Closed, expired or minimised during the scan: what it found (names, addresses) must
+        # not be written back to a request that has forgotten the person.
+        db.session.rollback()
+        log.info("preview of request %s dropped: the request closed during the scan",
+                 request_id)
+        return "request closed during the scan: preview dropped"
     data_request.preview, data_request.preview_at = preview, utcnow()
     record(data_request, "system", "preview_ready",
            reason="preview failed: see the request page" if failure else None)
