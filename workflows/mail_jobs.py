@@ -18,8 +18,24 @@ from .context import job
 
 log = logging.getLogger(__name__)
 SENDING_TIMEOUT = timedelta(minutes=10)
-# Refusals that retrying cannot fix: the address itself was rejected.
-PERMANENT = (smtplib.SMTPRecipientsRefused,)
+
+
+class MailDeferred(Exception):
+    """What RQ receives when a delivery is to be tried again: class and SMTP codes only, since
+    RQ logs the exception and the server's text can quote the recipient's address."""
+
+
+def refusal_codes(exc):
+    return sorted({code for code, _ in exc.recipients.values()})
+
+
+def is_permanent(exc):
+    """Only a refusal of the address itself with a 5xx code is final. A 4xx (greylisting's
+    450, a full mailbox, a server busy) asks us to come back later."""
+    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return False
+    codes = refusal_codes(exc)
+    return bool(codes) and all(500 <= code < 600 for code in codes)
 
 
 def _claim(mail_id):
@@ -42,15 +58,21 @@ def deliver_mail(mail_id):
     message = db.session.get(MailMessage, mail_id)
     try:
         deliver(build_email(message, current_app.config), current_app.config)
-    except PERMANENT as exc:
-        message.state, message.last_error = "failed", _describe(exc)
-        db.session.commit()
-        log.error("mail %s refused permanently: %s", mail_id, message.last_error)
-        return "failed"
     except (OSError, smtplib.SMTPException) as exc:
-        message.state, message.last_error = "queued", _describe(exc)
+        failure = exc
+    else:
+        failure = None
+    if failure is not None:
+        # Handled outside the except block, so what RQ gets does not carry `exc` as context.
+        message.last_error = _describe(failure)
+        if is_permanent(failure):
+            message.state = "failed"
+            db.session.commit()
+            log.error("mail %s refused permanently: %s", mail_id, message.last_error)
+            return "failed"
+        message.state = "queued"  # RQ's retry (or the reconciler) sends it again
         db.session.commit()
-        raise
+        raise MailDeferred(f"mail {mail_id}: {message.last_error}")
     message.state, message.sent_at, message.last_error = "sent", utcnow(), None
     # Body and address hold links and personal data: no reason to keep them once sent.
     message.body_text = message.body_html = message.context = message.to_addr = None
@@ -59,9 +81,12 @@ def deliver_mail(mail_id):
 
 
 def _describe(exc):
-    """Error class and SMTP code only: SMTP error text can echo the recipient's address."""
-    code = getattr(exc, "smtp_code", None)
-    return f"{type(exc).__name__}" + (f" (SMTP {code})" if code else "")
+    """Error class and SMTP code(s) only: SMTP error text can echo the recipient's address."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = refusal_codes(exc)
+    else:
+        codes = [exc.smtp_code] if getattr(exc, "smtp_code", None) else []
+    return type(exc).__name__ + (f" (SMTP {', '.join(map(str, codes))})" if codes else "")
 
 
 def stale_mail_ids(now=None):
