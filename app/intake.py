@@ -4,6 +4,10 @@ Each function works inside the caller's transaction and returns the ids of work 
 the caller has committed (mail to deliver, a workflow step to run): jobs must never see rows
 that might still roll back.
 """
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 from flask import current_app, url_for
 
 from . import deadlines
@@ -11,6 +15,7 @@ from .audit import record
 from .extensions import db
 from .lifecycle import begin_workflow, transition
 from .mail import deliver_later, queue_mail
+from .models import LinkNonce, utcnow
 from .queue import enqueue_step
 from .tokens import issue_verify_token, public_link
 
@@ -42,12 +47,50 @@ def open_request(data_request, actor, reason=None):
     return data_request
 
 
+def unconfirmed_expiry(data_request):
+    """When the hourly expiry closes the request if it is still unconfirmed (and purges it)."""
+    return data_request.received_at + timedelta(days=current_app.config["UNVERIFIED_EXPIRY_DAYS"])
+
+
+def link_lifetime(seconds):
+    """How a link's lifetime reads in a sentence: whole hours, or minutes under an hour (or
+    when the setting is no whole number of hours), never "0 hours"."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return {"valid_hours": seconds // 3600}
+    return {"valid_minutes": max(1, seconds // 60)}
+
+
 def send_verify_link(data_request):
-    """Issue a single-use verify link and queue its email; returns the mail id."""
+    """Issue a single-use verify link and queue its email; returns the mail id.
+
+    The link works VERIFY_TTL_SECONDS, but never past the moment an unconfirmed request
+    expires (a link resent on day 7 would otherwise be promised for a day the request has
+    not got): then the email gives that moment instead.
+    """
+    ttl = current_app.config["VERIFY_TTL_SECONDS"]
+    until = unconfirmed_expiry(data_request)
     token = issue_verify_token(data_request)
+    db.session.flush()
+    db.session.execute(
+        db.update(LinkNonce)
+        .where(LinkNonce.request_id == data_request.id, LinkNonce.purpose == "verify",
+               LinkNonce.expires_at > until)
+        .values(expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    if until < utcnow() + timedelta(seconds=ttl):
+        lifetime = {"valid_until": moment_for(data_request, until)}
+    else:
+        lifetime = link_lifetime(ttl)
     return send(data_request, "verify", render_later=True,
-                verify_url=external_url("portal.verify", token=token),
-                ttl_hours=current_app.config["VERIFY_TTL_SECONDS"] // 3600)
+                verify_url=external_url("portal.verify", token=token), **lifetime)
+
+
+def moment_for(data_request, moment):
+    """A date and time as the person reads it: their language and time zone."""
+    zone = data_request.timezone if deadlines.is_valid_zone(data_request.timezone or "") \
+        else "UTC"
+    return format_datetime(moment, "long", tzinfo=ZoneInfo(zone), locale=data_request.locale)
 
 
 def confirm_identity(data_request, actor, reason, verified_at=None):

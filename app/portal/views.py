@@ -2,6 +2,8 @@
 import logging
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import generate_csrf
 
 from .. import deadlines
@@ -11,11 +13,13 @@ from ..i18n import current_language
 from ..intake import (
     confirm_identity,
     deliver_later,
+    link_lifetime,
     open_request,
     send,
     send_verify_link,
     start_after_commit,
     status_url,
+    unconfirmed_expiry,
 )
 from ..lifecycle import TransitionError, lock, transition
 from ..models import DataRequest, Step, utcnow
@@ -99,7 +103,8 @@ def new_request():
 @bp.get("/requests/sent")
 def sent():
     return render_template("portal/sent.html", form=ResendForm(),
-                           can_resend="intake_reference" in session)
+                           can_resend="intake_reference" in session,
+                           **link_lifetime(current_app.config["VERIFY_TTL_SECONDS"]))
 
 
 @bp.post("/requests/resend")
@@ -120,7 +125,9 @@ def resend_verify_link(reference):
     data_request = db.session.execute(
         db.select(DataRequest).where(DataRequest.reference == reference).with_for_update()
     ).scalar_one_or_none()
-    if data_request is None or data_request.state != "pending_verification":
+    if data_request is None or data_request.state != "pending_verification" \
+            or has_expired(data_request):
+        # An expired one (or one the hourly sweep is about to close): a link would be dead.
         db.session.rollback()
         return
     mail_id = send_verify_link(data_request)
@@ -136,10 +143,50 @@ def _verify_payload(token):
     return payload
 
 
+def has_expired(data_request):
+    """Closed unconfirmed, or past the moment the hourly sweep will close it."""
+    return data_request is not None and (
+        data_request.state == "expired"
+        or (data_request.state == "pending_verification"
+            and unconfirmed_expiry(data_request) <= utcnow()))
+
+
+def by_reference(reference):
+    return db.session.execute(
+        db.select(DataRequest).where(DataRequest.reference == reference)
+    ).scalar_one_or_none()
+
+
+def request_expired_page():
+    """What a verify link of an expired request shows: why, and what to do, not "not valid"
+    (its link's nonce went with the purge)."""
+    return render_template(
+        "error.html", title=_("This request has expired"),
+        message=ngettext(
+            "This request was not confirmed within %(num)d day, so it was closed and what was "
+            "typed in the form was deleted. If you still want it, please make a new request.",
+            "This request was not confirmed within %(num)d days, so it was closed and what was "
+            "typed in the form was deleted. If you still want it, please make a new request.",
+            current_app.config["UNVERIFIED_EXPIRY_DAYS"])), 410
+
+
+def _live_verify_payload(token):
+    """The token's payload, or None when its request has expired unconfirmed."""
+    try:
+        payload = _verify_payload(token)
+    except LinkError as exc:
+        if exc.kind == "expired" and exc.reference and has_expired(by_reference(exc.reference)):
+            return None
+        raise
+    return None if has_expired(by_reference(payload.reference)) else payload
+
+
 @bp.get("/verify/<token>")
 def verify(token):
     hit("verify")
-    payload = _verify_payload(token)
+    payload = _live_verify_payload(token)
+    if payload is None:
+        return request_expired_page()
     live = nonce_is_live("verify", payload.nonce)
     if live is None:
         raise LinkError("invalid")
@@ -159,12 +206,17 @@ def verify_confirm(token):
     form = ConfirmForm()
     if not form.validate():
         abort(400)
-    payload = _verify_payload(token)
+    payload = _live_verify_payload(token)
+    if payload is None:
+        return request_expired_page()
     data_request = db.session.execute(
         db.select(DataRequest).where(DataRequest.reference == payload.reference).with_for_update()
     ).scalar_one_or_none()
     if data_request is None:
         raise LinkError("invalid")
+    if has_expired(data_request):  # the sweep closed it since the check above
+        db.session.rollback()
+        return request_expired_page()
     # The nonce and the state change commit together: a failure leaves the link usable.
     if data_request.state != "pending_verification" or not consume_nonce("verify", payload.nonce):
         db.session.rollback()
@@ -189,6 +241,8 @@ def verify_resend(token):
         if exc.kind != "expired" or not exc.reference:
             raise
         reference = exc.reference
+    if has_expired(by_reference(reference)):
+        return request_expired_page()
     resend_verify_link(reference)
     return render_template("portal/resent.html"), 202
 
