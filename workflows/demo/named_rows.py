@@ -27,7 +27,7 @@ CRAFTOS = {
     ],
     "support_tickets": [
         (1, A, "Agent cannot read the Launch plan calendar", "closed",
-         "2026-02-03T08:12:00Z", "2026-02-05T17:00:00Z"),
+         "2026-04-03T08:12:00Z", "2026-04-05T17:00:00Z"),
         (2, A, "Please update the address on my invoices", "closed",
          "2025-09-18T14:00:00Z", "2025-09-19T09:30:00Z"),
         (3, B, "How do I export my conversation history?", "open",
@@ -42,13 +42,13 @@ CRAFTOS = {
     "ticket_messages": [
         (1, 1, A, "customer", ("Since this morning the agent says it has no access to the "
          "Launch plan calendar. Bob is copied, he set up the Google connection."),
-         "2026-02-03T08:12:00Z"),
+         "2026-04-03T08:12:00Z"),
         (2, 1, None, "staff", ("Thanks Alice. Could Bob reconnect Google from Settings > "
          "Integrations? The calendar scope was revoked on Google's side."),
-         "2026-02-03T11:40:00Z"),
+         "2026-04-03T11:40:00Z"),
         (3, 1, B, "customer", "Reconnected just now, the agent sees the calendar again.",
-         "2026-02-05T16:20:00Z"),
-        (4, 1, None, "staff", "Great, closing this ticket.", "2026-02-05T17:00:00Z"),
+         "2026-04-05T16:20:00Z"),
+        (4, 1, None, "staff", "Great, closing this ticket.", "2026-04-05T17:00:00Z"),
         (5, 2, A, "customer", ("Our office moved to 1 Rue de l'Exemple, Paris. Please use it on "
          "future invoices."), "2025-09-18T14:00:00Z"),
         (6, 2, None, "staff", "Done, the next invoice will carry the new address.",
@@ -59,7 +59,8 @@ CRAFTOS = {
     "agent_task_logs": [
         (1, A, "calendar.summarise", "2026-05-30T07:00:00Z", "2026-05-30T07:00:41Z", "ok", None),
         (2, A, "email.draft_reply", "2026-05-29T15:10:00Z", "2026-05-29T15:10:12Z", "ok", None),
-        (3, A, "calendar.summarise", "2026-02-03T07:00:00Z", "2026-02-03T07:00:03Z", "error",
+        # The morning of ticket 1: inside the 90 days this log is kept, like every task log.
+        (3, A, "calendar.summarise", "2026-04-03T07:00:00Z", "2026-04-03T07:00:03Z", "error",
          "GoogleCalendarPermissionDenied: scope calendar.readonly revoked"),
         (4, A, "docs.search", "2026-04-21T10:00:00Z", "2026-04-21T10:00:09Z", "ok", None),
         (5, A, "slack.post_summary", "2026-05-15T17:30:00Z", "2026-05-15T17:30:05Z", "ok", None),
