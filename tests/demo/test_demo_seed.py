@@ -66,15 +66,27 @@ def test_data_map_loads_with_the_portal_loader_and_states_art_15_facts(seeded_de
         assert store.purpose and store.categories and store.retention, store.name
         assert store.recipients and store.source, store.name
     billing = datamap.store("billing")
-    retained = {t.table: t.retain_reason for t in billing.tables if t.on_erase == "retain"}
-    assert retained == dict.fromkeys(("billing_customers", "invoices"),
-                                     "Tax law: billing records are kept 7 years (policy section 5)")
+    retained = {t.table for t in billing.tables if t.on_erase == "retain"}
+    assert retained == {"billing_customers", "invoices"}
     assert datamap.store("accounts").tables[0].exclude == ("password_hash",)
     files = datamap.store("workspace_files")
     assert Path(files.root).is_absolute() and files.path == "{user_id}"
     for store in datamap.stores:
         if store.url:
             assert store.url.startswith("sqlite:////"), "paths must not depend on the cwd"
+
+
+def test_billing_kept_7_years_says_from_when_they_run(seeded_demo):
+    """Policy section 5 keeps billing 7 years "with notice to you": a notice with no start date
+    gives no period (Art. 15(1)(d)). The statement and the certificate's reasons name it."""
+    billing = load_datamap(seeded_demo).store("billing")
+    reasons = {t.table: t.retain_reason for t in billing.tables if t.on_erase == "retain"}
+    assert reasons == {
+        "invoices": "Tax law: each invoice is kept 7 years from its date, then deleted "
+                    "(policy section 5)",
+        "billing_customers": "Tax law: the billing details on your invoices are kept until 7 "
+                             "years after your latest invoice, then deleted (policy section 5)"}
+    assert billing.retention.startswith("7 years from the date of each invoice, then deleted;")
 
 
 def test_every_store_in_the_data_map_cites_the_policy(seeded_demo):
