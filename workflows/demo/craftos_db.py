@@ -62,7 +62,8 @@ CREATE TABLE integration_activity_logs (
     action TEXT NOT NULL, items INTEGER NOT NULL, occurred_at TEXT NOT NULL);
 CREATE TABLE usage_analytics (
     id INTEGER PRIMARY KEY, user_id INTEGER, page TEXT NOT NULL, feature TEXT NOT NULL,
-    session_seconds INTEGER NOT NULL, os TEXT, browser TEXT, city TEXT, occurred_at TEXT NOT NULL);
+    session_seconds INTEGER NOT NULL, os TEXT, browser TEXT, city TEXT, ip_address TEXT,
+    device_id TEXT, occurred_at TEXT NOT NULL);
 CREATE TABLE marketing_preferences (
     user_id INTEGER PRIMARY KEY, newsletter INTEGER NOT NULL, product_updates INTEGER NOT NULL,
     marketing_cookies INTEGER NOT NULL, consent_source TEXT NOT NULL, updated_at TEXT NOT NULL);
@@ -99,7 +100,7 @@ COLUMNS = {
     "integration_activity_logs": ("id", "user_id", "provider", "action", "items", "occurred_at"),
     "usage_analytics": (
         "id", "user_id", "page", "feature", "session_seconds", "os", "browser", "city",
-        "occurred_at"),
+        "ip_address", "device_id", "occurred_at"),
     "marketing_preferences": (
         "user_id", "newsletter", "product_updates", "marketing_cookies", "consent_source",
         "updated_at"),
@@ -200,11 +201,14 @@ def _add_filler_rows(batches: TableBatches, ids: _IdCounter, person: DemoPerson,
         _add_conversation(batches, ids, uid, rng)
     os_name, browser = rng.choice(DEVICES)
     city = rng.choice(CITIES)
+    # Documentation-only addresses (RFC 5737): the demo's IP addresses reach no one.
+    ip_address = f"{rng.choice(('192.0.2', '198.51.100', '203.0.113'))}.{rng.randint(1, 254)}"
+    device_id = f"dev-{rng.getrandbits(64):016x}"
     for _ in range(rng.randint(5, 40)):
         page, feature = rng.choice(PAGES)
         batches.add("usage_analytics", (
             ids("usage_analytics"), uid, page, feature, rng.randint(10, 3600), os_name, browser,
-            city, iso(days_ago(rng, 0, 365))))
+            city, ip_address, device_id, iso(days_ago(rng, 0, 365))))
     batches.add("marketing_preferences", (
         uid, int(rng.random() < 0.4), int(rng.random() < 0.6), int(rng.random() < 0.2),
         "signup form", person.created_at))

@@ -11,6 +11,12 @@ from workflows.demo.people import ALICE, BOB, CAROL, KENJI
 
 A, B, K = ALICE.user_id, BOB.user_id, KENJI.user_id
 
+ALICE_LAPTOP = ("macOS 15", "Firefox 140", "Paris", "203.0.113.24", "dev-a1c3e5f7a9b1c3e5")
+ALICE_PHONE = ("iOS 19", "Safari 19", "Lyon", "198.51.100.7", "dev-b2d4f6a8c0e2b4d6")
+BOB_PC = ("Windows 11", "Edge 140", "San Jose", "192.0.2.41", "dev-c3e5a7b9d1f3c5e7")
+BOB_PHONE = ("Android 16", "Chrome 140", "San Jose", "192.0.2.77", "dev-d4f6b8a0c2e4d6f8")
+KENJI_PC = ("Ubuntu 26.04", "Chrome 140", "Osaka", "2001:db8:3::15", "dev-e5a7c9b1d3f5e7a9")
+
 CRAFTOS = {
     "workspaces": [
         (1, A, "Launch plan", "team", "2025-02-01T09:00:00Z"),
@@ -112,27 +118,19 @@ CRAFTOS = {
         (5, B, "microsoft", "mail.messages.list", 52, "2026-05-31T06:00:20Z"),
         (6, B, "microsoft", "calendar.events.create", 1, "2026-05-20T13:00:15Z"),
     ],
+    # Each device: (os, browser, city, IP address, device id). The addresses are from the
+    # ranges reserved for documentation (RFC 5737, RFC 3849): they reach no one.
     "usage_analytics": [
-        (1, A, "/dashboard", "agent.chat", 1260, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-26T13:00:00Z"),
-        (2, A, "/integrations", "integrations.connect", 180, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-02T08:00:00Z"),
-        (3, A, "/workspaces/1", "workspace.files", 640, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-12T08:00:00Z"),
-        (4, A, "/billing", "billing.invoices", 95, "iOS 19", "Safari 19", "Lyon",
-         "2026-04-01T18:00:00Z"),
-        (5, A, "/dashboard", "agent.chat", 2040, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-30T07:05:00Z"),
-        (6, A, "/settings", "settings.notifications", 60, "macOS 15", "Firefox 140", "Paris",
-         "2026-03-15T09:00:00Z"),
-        (7, B, "/dashboard", "agent.chat", 900, "Windows 11", "Edge 140", "San Jose",
-         "2026-05-31T06:05:00Z"),
-        (8, B, "/workspaces/3", "workspace.files", 300, "Windows 11", "Edge 140", "San Jose",
-         "2026-05-20T13:00:00Z"),
-        (9, B, "/support", "support.new_ticket", 240, "Android 16", "Chrome 140", "San Jose",
-         "2026-05-28T19:00:00Z"),
-        (10, K, "/dashboard", "agent.chat", 420, "Ubuntu 26.04", "Chrome 140", "Osaka",
-         "2026-05-10T02:55:00Z"),
+        (1, A, "/dashboard", "agent.chat", 1260, *ALICE_LAPTOP, "2026-05-26T13:00:00Z"),
+        (2, A, "/integrations", "integrations.connect", 180, *ALICE_LAPTOP, "2026-05-02T08:00:00Z"),
+        (3, A, "/workspaces/1", "workspace.files", 640, *ALICE_LAPTOP, "2026-05-12T08:00:00Z"),
+        (4, A, "/billing", "billing.invoices", 95, *ALICE_PHONE, "2026-04-01T18:00:00Z"),
+        (5, A, "/dashboard", "agent.chat", 2040, *ALICE_LAPTOP, "2026-05-30T07:05:00Z"),
+        (6, A, "/settings", "settings.notifications", 60, *ALICE_LAPTOP, "2026-03-15T09:00:00Z"),
+        (7, B, "/dashboard", "agent.chat", 900, *BOB_PC, "2026-05-31T06:05:00Z"),
+        (8, B, "/workspaces/3", "workspace.files", 300, *BOB_PC, "2026-05-20T13:00:00Z"),
+        (9, B, "/support", "support.new_ticket", 240, *BOB_PHONE, "2026-05-28T19:00:00Z"),
+        (10, K, "/dashboard", "agent.chat", 420, *KENJI_PC, "2026-05-10T02:55:00Z"),
     ],
     "marketing_preferences": [
         (A, 1, 1, 0, "signup form", "2025-01-14T10:02:00Z"),
