@@ -18,7 +18,8 @@ needs_chroma = pytest.mark.skipif(
     not chroma_available(), reason="chromadb (requirements-chroma.txt) not installed")
 
 SQL_STORES = {"accounts", "workspaces", "support", "agent_activity", "oauth_connections",
-              "integration_activity", "conversations", "analytics", "marketing", "billing"}
+              "token_vault", "integration_activity", "conversations", "analytics", "marketing",
+              "billing"}
 OTHER_STORES = {"payment_processor": "manual", "workspace_files": "files"}
 
 
@@ -29,6 +30,7 @@ def snapshot(demo: Path) -> dict:
     datamap = (demo / "stores.toml").read_text().replace(str(demo), "<demo>")
     return {"craftos": dump_sqlite(demo / "craftos.db"),
             "billing": dump_sqlite(demo / "billing.db"),
+            "vault": dump_sqlite(demo / "vault.db"),
             "files": files, "datamap": datamap, "memories": memories(demo)}
 
 
@@ -50,7 +52,7 @@ def memories(demo: Path) -> list | None:
 def test_seed_creates_every_store_and_returns_its_data_map(seeded_demo):
     demo = seeded_demo.parent
     assert seeded_demo == demo / "stores.toml"
-    assert (demo / "craftos.db").is_file() and (demo / "billing.db").is_file()
+    assert all((demo / db).is_file() for db in ("craftos.db", "billing.db", "vault.db"))
     assert len([p for p in (demo / "files").iterdir() if p.is_dir()]) > 250
     kinds = {s["name"]: s["kind"] for s in load_map(seeded_demo)["stores"]}
     expected = dict.fromkeys(SQL_STORES, "sql") | OTHER_STORES

@@ -76,13 +76,14 @@ CRAFTOS = {
         (8, B, "calendar.schedule", "2026-05-20T13:00:00Z", "2026-05-20T13:00:20Z", "ok", None),
         (9, K, "docs.translate", "2026-05-10T03:00:00Z", "2026-05-10T03:00:30Z", "ok", None),
     ],
-    # Provider and scopes only: the tokens themselves never leave the provider's vault, and
-    # the demo must not teach anyone to store them next to personal data.
+    # Provider and scopes only: the tokens are sealed in vault.db (token_vault.py), never next
+    # to personal data, and a revoked connection has none.
     "oauth_connections": [
         (1, A, "google", "calendar.readonly gmail.readonly", "2025-02-01T09:05:00Z", None),
         (2, A, "slack", "channels:read chat:write", "2025-05-02T08:00:00Z", None),
         (3, B, "microsoft", "Calendars.Read Mail.Read", "2025-03-03T09:00:00Z", None),
-        # Revoked 22 days before DEMO_NOW: still inside the policy's 30-day window.
+        # Revoked 22 days before DEMO_NOW: the record stays with Kenji's account and shows when;
+        # the token went from the vault when he revoked it.
         (4, K, "google", "drive.readonly", "2025-11-20T01:30:00Z", "2026-05-10T04:00:00Z"),
     ],
     "conversations": [
