@@ -18,7 +18,9 @@ EXPECTED = {
     "alice@example.com": {
         "accounts": {"users": 1},
         "workspaces": {"workspaces": 2, "workspace_members": 2},
-        "support": {"support_tickets": 2, "ticket_participants": 2, "ticket_messages": 2},
+        "support": {"support_tickets": 2, "ticket_participants": 2, "ticket_messages": 2,
+                    "feedback": 1},
+        "instance_metrics": {"instance_usage": 3},
         "agent_activity": {"agent_task_logs": 5},
         "oauth_connections": {"oauth_connections": 2},
         "token_vault": {"sealed_tokens": 2},
@@ -32,6 +34,7 @@ EXPECTED = {
         "accounts": {"users": 1},
         "workspaces": {"workspaces": 1, "workspace_members": 2},
         "support": {"support_tickets": 1, "ticket_participants": 2, "ticket_messages": 2},
+        "instance_metrics": {"instance_usage": 2},
         "agent_activity": {"agent_task_logs": 3},
         "oauth_connections": {"oauth_connections": 1},
         "token_vault": {"sealed_tokens": 1},
@@ -44,6 +47,7 @@ EXPECTED = {
     "kenji@example.com": {
         "accounts": {"users": 1},
         "workspaces": {"workspaces": 1, "workspace_members": 1},
+        "instance_metrics": {"instance_usage": 1},
         "agent_activity": {"agent_task_logs": 1},
         "oauth_connections": {"oauth_connections": 1},
         "conversations": {"conversations": 1, "conversation_messages": 2},

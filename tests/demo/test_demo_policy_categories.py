@@ -21,6 +21,11 @@ POLICY_CATEGORIES = [
     ("2.2", "analytics", "Device identifiers", "usage_analytics", "device_id"),
     ("2.2", "analytics", "Operating system and browser", "usage_analytics", "browser"),
     ("2.2", "analytics", "City-level location", "usage_analytics", "city"),
+    ("2.1", "support", "Feedback you sent us (rating and comment)", "feedback", "comment"),
+    ("2.5", "instance_metrics", "CPU time used by your instance, per day", "instance_usage",
+     "cpu_seconds"),
+    ("2.5", "instance_metrics", "Network bandwidth used by your instance, per day",
+     "instance_usage", "bandwidth_bytes"),
 ]
 
 

@@ -21,6 +21,7 @@ DATED = {
     "support_tickets": "opened_at",
     "ticket_participants": None,  # as long as its ticket
     "ticket_messages": "sent_at",
+    "feedback": "sent_at",
     "invoices": "issued_at",
     "billing_customers": None,  # as long as the customer's invoices
     "payment_methods": "added_at",

@@ -19,7 +19,7 @@ needs_chroma = pytest.mark.skipif(
 
 SQL_STORES = {"accounts", "workspaces", "support", "agent_activity", "oauth_connections",
               "token_vault", "integration_activity", "conversations", "analytics", "marketing",
-              "billing"}
+              "billing", "instance_metrics"}
 OTHER_STORES = {"payment_processor": "manual", "workspace_files": "files"}
 
 

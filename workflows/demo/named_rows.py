@@ -133,6 +133,20 @@ CRAFTOS = {
         (9, B, "/support", "support.new_ticket", 240, *BOB_PHONE, "2026-05-28T19:00:00Z"),
         (10, K, "/dashboard", "agent.chat", 420, *KENJI_PC, "2026-05-10T02:55:00Z"),
     ],
+    # In-product feedback (section 2.1: "messages, feedback, support requests").
+    "feedback": [
+        (1, A, 5, "The morning calendar summary saves me ten minutes a day.",
+         "2026-05-30T07:10:00Z"),
+    ],
+    # Operational metadata of each CraftBot Live instance, per day (section 2.5).
+    "instance_usage": [
+        (A, "2026-05-29", 1820, 412_000_000),
+        (A, "2026-05-30", 2410, 530_000_000),
+        (A, "2026-05-31", 960, 120_000_000),
+        (B, "2026-05-30", 640, 95_000_000),
+        (B, "2026-05-31", 1210, 310_000_000),
+        (K, "2026-05-10", 300, 8_000_000),
+    ],
     "marketing_preferences": [
         (A, 1, 1, 0, "signup form", "2025-01-14T10:02:00Z"),
         (B, 0, 0, 0, "signup form", "2025-03-02T16:40:00Z"),
