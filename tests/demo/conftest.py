@@ -11,7 +11,27 @@ from pathlib import Path
 
 import pytest
 
+from workflows.datamap import DataMap, load_datamap
 from workflows.demo import seed
+from workflows.scan import resolve_identities
+from workflows.stores import make_store
+
+
+@pytest.fixture
+def small_demo(tmp_path) -> DataMap:
+    """Named people only (size 0): erasure tests need their own copy, and fast."""
+    return load_datamap(seed(tmp_path / "demo", size=0))
+
+
+def erase_everywhere(datamap: DataMap, email: str) -> None:
+    """Erase the person in every store, as the deletion workflow's steps would."""
+    identities = resolve_identities(datamap, email)
+    for config in datamap.stores:
+        store = make_store(config)
+        try:
+            store.erase(identities)
+        finally:
+            store.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ needs_chroma = pytest.mark.skipif(
     not chroma_available(), reason="chromadb (requirements-chroma.txt) not installed")
 
 SQL_STORES = {"accounts", "workspaces", "support", "agent_activity", "oauth_connections",
-              "integration_activity", "conversations", "analytics", "marketing", "billing"}
+              "token_vault", "integration_activity", "conversations", "analytics", "marketing",
+              "billing", "instance_metrics"}
 OTHER_STORES = {"payment_processor": "manual", "workspace_files": "files"}
 
 
@@ -29,6 +30,7 @@ def snapshot(demo: Path) -> dict:
     datamap = (demo / "stores.toml").read_text().replace(str(demo), "<demo>")
     return {"craftos": dump_sqlite(demo / "craftos.db"),
             "billing": dump_sqlite(demo / "billing.db"),
+            "vault": dump_sqlite(demo / "vault.db"),
             "files": files, "datamap": datamap, "memories": memories(demo)}
 
 
@@ -50,7 +52,7 @@ def memories(demo: Path) -> list | None:
 def test_seed_creates_every_store_and_returns_its_data_map(seeded_demo):
     demo = seeded_demo.parent
     assert seeded_demo == demo / "stores.toml"
-    assert (demo / "craftos.db").is_file() and (demo / "billing.db").is_file()
+    assert all((demo / db).is_file() for db in ("craftos.db", "billing.db", "vault.db"))
     assert len([p for p in (demo / "files").iterdir() if p.is_dir()]) > 250
     kinds = {s["name"]: s["kind"] for s in load_map(seeded_demo)["stores"]}
     expected = dict.fromkeys(SQL_STORES, "sql") | OTHER_STORES
@@ -66,15 +68,27 @@ def test_data_map_loads_with_the_portal_loader_and_states_art_15_facts(seeded_de
         assert store.purpose and store.categories and store.retention, store.name
         assert store.recipients and store.source, store.name
     billing = datamap.store("billing")
-    retained = {t.table: t.retain_reason for t in billing.tables if t.on_erase == "retain"}
-    assert retained == dict.fromkeys(("billing_customers", "invoices"),
-                                     "Tax law: billing records are kept 7 years (policy section 5)")
+    retained = {t.table for t in billing.tables if t.on_erase == "retain"}
+    assert retained == {"billing_customers", "invoices"}
     assert datamap.store("accounts").tables[0].exclude == ("password_hash",)
     files = datamap.store("workspace_files")
     assert Path(files.root).is_absolute() and files.path == "{user_id}"
     for store in datamap.stores:
         if store.url:
             assert store.url.startswith("sqlite:////"), "paths must not depend on the cwd"
+
+
+def test_billing_kept_7_years_says_from_when_they_run(seeded_demo):
+    """Policy section 5 keeps billing 7 years "with notice to you": a notice with no start date
+    gives no period (Art. 15(1)(d)). The statement and the certificate's reasons name it."""
+    billing = load_datamap(seeded_demo).store("billing")
+    reasons = {t.table: t.retain_reason for t in billing.tables if t.on_erase == "retain"}
+    assert reasons == {
+        "invoices": "Tax law: each invoice is kept 7 years from its date, then deleted "
+                    "(policy section 5)",
+        "billing_customers": "Tax law: the billing details on your invoices are kept until 7 "
+                             "years after your latest invoice, then deleted (policy section 5)"}
+    assert billing.retention.startswith("7 years from the date of each invoice, then deleted;")
 
 
 def test_every_store_in_the_data_map_cites_the_policy(seeded_demo):

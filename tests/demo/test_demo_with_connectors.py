@@ -10,20 +10,13 @@ import sqlite3
 
 import pytest
 
+from tests.demo.conftest import erase_everywhere
 from tests.demo.test_demo_people import EXPECTED
-from workflows.datamap import DataMap, load_datamap
-from workflows.demo import seed
+from workflows.datamap import load_datamap
 from workflows.demo.agent_memory import chroma_available
-from workflows.scan import check_datamap, resolve_identities, scan
-from workflows.stores import make_store
+from workflows.scan import check_datamap, scan
 
 ALICE, BOB = "alice@example.com", "bob@example.com"
-
-
-@pytest.fixture
-def small_demo(tmp_path) -> DataMap:
-    """Named people only (size 0): erasure tests need their own copy, and fast."""
-    return load_datamap(seed(tmp_path / "demo", size=0))
 
 
 def expected_scan(email: str, files: int, memories: int) -> dict:
@@ -55,16 +48,6 @@ def test_scan_finds_what_demo_md_lists(seeded_demo, email, files, memories):
         # The chroma connector may name its one "table" after the collection or the kind.
         expected["agent_memory"] = {next(iter(counts["agent_memory"])): memories}
     assert counts == expected
-
-
-def erase_everywhere(datamap: DataMap, email: str) -> None:
-    identities = resolve_identities(datamap, email)
-    for config in datamap.stores:
-        store = make_store(config)
-        try:
-            store.erase(identities)
-        finally:
-            store.close()
 
 
 def test_erasing_alice_keeps_bobs_side_of_what_they_share(small_demo):

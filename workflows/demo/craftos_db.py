@@ -15,6 +15,7 @@ from pathlib import Path
 from workflows.demo import named_rows
 from workflows.demo.people import (
     ACCOUNT_HOLDERS,
+    DEMO_NOW,
     FIRST_FILLER_ID,
     SALT_CRAFTOS,
     DemoPerson,
@@ -62,7 +63,14 @@ CREATE TABLE integration_activity_logs (
     action TEXT NOT NULL, items INTEGER NOT NULL, occurred_at TEXT NOT NULL);
 CREATE TABLE usage_analytics (
     id INTEGER PRIMARY KEY, user_id INTEGER, page TEXT NOT NULL, feature TEXT NOT NULL,
-    session_seconds INTEGER NOT NULL, os TEXT, browser TEXT, city TEXT, occurred_at TEXT NOT NULL);
+    session_seconds INTEGER NOT NULL, os TEXT, browser TEXT, city TEXT, ip_address TEXT,
+    device_id TEXT, occurred_at TEXT NOT NULL);
+CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, rating INTEGER NOT NULL, comment TEXT,
+    sent_at TEXT NOT NULL);
+CREATE TABLE instance_usage (
+    user_id INTEGER NOT NULL, day TEXT NOT NULL, cpu_seconds INTEGER NOT NULL,
+    bandwidth_bytes INTEGER NOT NULL, PRIMARY KEY (user_id, day));
 CREATE TABLE marketing_preferences (
     user_id INTEGER PRIMARY KEY, newsletter INTEGER NOT NULL, product_updates INTEGER NOT NULL,
     marketing_cookies INTEGER NOT NULL, consent_source TEXT NOT NULL, updated_at TEXT NOT NULL);
@@ -82,6 +90,7 @@ CREATE INDEX conversations_user ON conversations (user_id);
 CREATE INDEX conversation_messages_user ON conversation_messages (user_id);
 CREATE INDEX integration_activity_logs_user ON integration_activity_logs (user_id);
 CREATE INDEX usage_analytics_user ON usage_analytics (user_id);
+CREATE INDEX feedback_user ON feedback (user_id);
 """
 
 COLUMNS = {
@@ -99,7 +108,9 @@ COLUMNS = {
     "integration_activity_logs": ("id", "user_id", "provider", "action", "items", "occurred_at"),
     "usage_analytics": (
         "id", "user_id", "page", "feature", "session_seconds", "os", "browser", "city",
-        "occurred_at"),
+        "ip_address", "device_id", "occurred_at"),
+    "feedback": ("id", "user_id", "rating", "comment", "sent_at"),
+    "instance_usage": ("user_id", "day", "cpu_seconds", "bandwidth_bytes"),
     "marketing_preferences": (
         "user_id", "newsletter", "product_updates", "marketing_cookies", "consent_source",
         "updated_at"),
@@ -200,14 +211,26 @@ def _add_filler_rows(batches: TableBatches, ids: _IdCounter, person: DemoPerson,
         _add_conversation(batches, ids, uid, rng)
     os_name, browser = rng.choice(DEVICES)
     city = rng.choice(CITIES)
+    # Documentation-only addresses (RFC 5737): the demo's IP addresses reach no one.
+    ip_address = f"{rng.choice(('192.0.2', '198.51.100', '203.0.113'))}.{rng.randint(1, 254)}"
+    device_id = f"dev-{rng.getrandbits(64):016x}"
     for _ in range(rng.randint(5, 40)):
         page, feature = rng.choice(PAGES)
         batches.add("usage_analytics", (
             ids("usage_analytics"), uid, page, feature, rng.randint(10, 3600), os_name, browser,
-            city, iso(days_ago(rng, 0, 365))))
+            city, ip_address, device_id, iso(days_ago(rng, 0, 365))))
     batches.add("marketing_preferences", (
         uid, int(rng.random() < 0.4), int(rng.random() < 0.6), int(rng.random() < 0.2),
         "signup form", person.created_at))
+    # Drawn last, so the rows above stay what they were before these tables existed.
+    if rng.random() < 0.1:
+        batches.add("feedback", (ids("feedback"), uid, rng.randint(1, 5),
+                                 f"Feedback about {rng.choice(TOPICS)}.",
+                                 iso(days_ago(rng, 0, 365))))
+    for day in range(rng.randint(0, 7)):
+        batches.add("instance_usage", (
+            uid, (DEMO_NOW - timedelta(days=day + 1)).strftime("%Y-%m-%d"),
+            rng.randint(60, 20_000), rng.randint(10**6, 5 * 10**9)))
 
 
 def _add_ticket(batches: TableBatches, ids: _IdCounter, uid: int, cc: int | None,

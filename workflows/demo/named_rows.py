@@ -11,6 +11,12 @@ from workflows.demo.people import ALICE, BOB, CAROL, KENJI
 
 A, B, K = ALICE.user_id, BOB.user_id, KENJI.user_id
 
+ALICE_LAPTOP = ("macOS 15", "Firefox 140", "Paris", "203.0.113.24", "dev-a1c3e5f7a9b1c3e5")
+ALICE_PHONE = ("iOS 19", "Safari 19", "Lyon", "198.51.100.7", "dev-b2d4f6a8c0e2b4d6")
+BOB_PC = ("Windows 11", "Edge 140", "San Jose", "192.0.2.41", "dev-c3e5a7b9d1f3c5e7")
+BOB_PHONE = ("Android 16", "Chrome 140", "San Jose", "192.0.2.77", "dev-d4f6b8a0c2e4d6f8")
+KENJI_PC = ("Ubuntu 26.04", "Chrome 140", "Osaka", "2001:db8:3::15", "dev-e5a7c9b1d3f5e7a9")
+
 CRAFTOS = {
     "workspaces": [
         (1, A, "Launch plan", "team", "2025-02-01T09:00:00Z"),
@@ -27,7 +33,7 @@ CRAFTOS = {
     ],
     "support_tickets": [
         (1, A, "Agent cannot read the Launch plan calendar", "closed",
-         "2026-02-03T08:12:00Z", "2026-02-05T17:00:00Z"),
+         "2026-04-03T08:12:00Z", "2026-04-05T17:00:00Z"),
         (2, A, "Please update the address on my invoices", "closed",
          "2025-09-18T14:00:00Z", "2025-09-19T09:30:00Z"),
         (3, B, "How do I export my conversation history?", "open",
@@ -42,13 +48,13 @@ CRAFTOS = {
     "ticket_messages": [
         (1, 1, A, "customer", ("Since this morning the agent says it has no access to the "
          "Launch plan calendar. Bob is copied, he set up the Google connection."),
-         "2026-02-03T08:12:00Z"),
+         "2026-04-03T08:12:00Z"),
         (2, 1, None, "staff", ("Thanks Alice. Could Bob reconnect Google from Settings > "
          "Integrations? The calendar scope was revoked on Google's side."),
-         "2026-02-03T11:40:00Z"),
+         "2026-04-03T11:40:00Z"),
         (3, 1, B, "customer", "Reconnected just now, the agent sees the calendar again.",
-         "2026-02-05T16:20:00Z"),
-        (4, 1, None, "staff", "Great, closing this ticket.", "2026-02-05T17:00:00Z"),
+         "2026-04-05T16:20:00Z"),
+        (4, 1, None, "staff", "Great, closing this ticket.", "2026-04-05T17:00:00Z"),
         (5, 2, A, "customer", ("Our office moved to 1 Rue de l'Exemple, Paris. Please use it on "
          "future invoices."), "2025-09-18T14:00:00Z"),
         (6, 2, None, "staff", "Done, the next invoice will carry the new address.",
@@ -59,7 +65,8 @@ CRAFTOS = {
     "agent_task_logs": [
         (1, A, "calendar.summarise", "2026-05-30T07:00:00Z", "2026-05-30T07:00:41Z", "ok", None),
         (2, A, "email.draft_reply", "2026-05-29T15:10:00Z", "2026-05-29T15:10:12Z", "ok", None),
-        (3, A, "calendar.summarise", "2026-02-03T07:00:00Z", "2026-02-03T07:00:03Z", "error",
+        # The morning of ticket 1: inside the 90 days this log is kept, like every task log.
+        (3, A, "calendar.summarise", "2026-04-03T07:00:00Z", "2026-04-03T07:00:03Z", "error",
          "GoogleCalendarPermissionDenied: scope calendar.readonly revoked"),
         (4, A, "docs.search", "2026-04-21T10:00:00Z", "2026-04-21T10:00:09Z", "ok", None),
         (5, A, "slack.post_summary", "2026-05-15T17:30:00Z", "2026-05-15T17:30:05Z", "ok", None),
@@ -69,13 +76,14 @@ CRAFTOS = {
         (8, B, "calendar.schedule", "2026-05-20T13:00:00Z", "2026-05-20T13:00:20Z", "ok", None),
         (9, K, "docs.translate", "2026-05-10T03:00:00Z", "2026-05-10T03:00:30Z", "ok", None),
     ],
-    # Provider and scopes only: the tokens themselves never leave the provider's vault, and
-    # the demo must not teach anyone to store them next to personal data.
+    # Provider and scopes only: the tokens are sealed in vault.db (token_vault.py), never next
+    # to personal data, and a revoked connection has none.
     "oauth_connections": [
         (1, A, "google", "calendar.readonly gmail.readonly", "2025-02-01T09:05:00Z", None),
         (2, A, "slack", "channels:read chat:write", "2025-05-02T08:00:00Z", None),
         (3, B, "microsoft", "Calendars.Read Mail.Read", "2025-03-03T09:00:00Z", None),
-        # Revoked 22 days before DEMO_NOW: still inside the policy's 30-day window.
+        # Revoked 22 days before DEMO_NOW: the record stays with Kenji's account and shows when;
+        # the token went from the vault when he revoked it.
         (4, K, "google", "drive.readonly", "2025-11-20T01:30:00Z", "2026-05-10T04:00:00Z"),
     ],
     "conversations": [
@@ -111,27 +119,33 @@ CRAFTOS = {
         (5, B, "microsoft", "mail.messages.list", 52, "2026-05-31T06:00:20Z"),
         (6, B, "microsoft", "calendar.events.create", 1, "2026-05-20T13:00:15Z"),
     ],
+    # Each device: (os, browser, city, IP address, device id). The addresses are from the
+    # ranges reserved for documentation (RFC 5737, RFC 3849): they reach no one.
     "usage_analytics": [
-        (1, A, "/dashboard", "agent.chat", 1260, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-26T13:00:00Z"),
-        (2, A, "/integrations", "integrations.connect", 180, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-02T08:00:00Z"),
-        (3, A, "/workspaces/1", "workspace.files", 640, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-12T08:00:00Z"),
-        (4, A, "/billing", "billing.invoices", 95, "iOS 19", "Safari 19", "Lyon",
-         "2026-04-01T18:00:00Z"),
-        (5, A, "/dashboard", "agent.chat", 2040, "macOS 15", "Firefox 140", "Paris",
-         "2026-05-30T07:05:00Z"),
-        (6, A, "/settings", "settings.notifications", 60, "macOS 15", "Firefox 140", "Paris",
-         "2026-03-15T09:00:00Z"),
-        (7, B, "/dashboard", "agent.chat", 900, "Windows 11", "Edge 140", "San Jose",
-         "2026-05-31T06:05:00Z"),
-        (8, B, "/workspaces/3", "workspace.files", 300, "Windows 11", "Edge 140", "San Jose",
-         "2026-05-20T13:00:00Z"),
-        (9, B, "/support", "support.new_ticket", 240, "Android 16", "Chrome 140", "San Jose",
-         "2026-05-28T19:00:00Z"),
-        (10, K, "/dashboard", "agent.chat", 420, "Ubuntu 26.04", "Chrome 140", "Osaka",
-         "2026-05-10T02:55:00Z"),
+        (1, A, "/dashboard", "agent.chat", 1260, *ALICE_LAPTOP, "2026-05-26T13:00:00Z"),
+        (2, A, "/integrations", "integrations.connect", 180, *ALICE_LAPTOP, "2026-05-02T08:00:00Z"),
+        (3, A, "/workspaces/1", "workspace.files", 640, *ALICE_LAPTOP, "2026-05-12T08:00:00Z"),
+        (4, A, "/billing", "billing.invoices", 95, *ALICE_PHONE, "2026-04-01T18:00:00Z"),
+        (5, A, "/dashboard", "agent.chat", 2040, *ALICE_LAPTOP, "2026-05-30T07:05:00Z"),
+        (6, A, "/settings", "settings.notifications", 60, *ALICE_LAPTOP, "2026-03-15T09:00:00Z"),
+        (7, B, "/dashboard", "agent.chat", 900, *BOB_PC, "2026-05-31T06:05:00Z"),
+        (8, B, "/workspaces/3", "workspace.files", 300, *BOB_PC, "2026-05-20T13:00:00Z"),
+        (9, B, "/support", "support.new_ticket", 240, *BOB_PHONE, "2026-05-28T19:00:00Z"),
+        (10, K, "/dashboard", "agent.chat", 420, *KENJI_PC, "2026-05-10T02:55:00Z"),
+    ],
+    # In-product feedback (section 2.1: "messages, feedback, support requests").
+    "feedback": [
+        (1, A, 5, "The morning calendar summary saves me ten minutes a day.",
+         "2026-05-30T07:10:00Z"),
+    ],
+    # Operational metadata of each CraftBot Live instance, per day (section 2.5).
+    "instance_usage": [
+        (A, "2026-05-29", 1820, 412_000_000),
+        (A, "2026-05-30", 2410, 530_000_000),
+        (A, "2026-05-31", 960, 120_000_000),
+        (B, "2026-05-30", 640, 95_000_000),
+        (B, "2026-05-31", 1210, 310_000_000),
+        (K, "2026-05-10", 300, 8_000_000),
     ],
     "marketing_preferences": [
         (A, 1, 1, 0, "signup form", "2025-01-14T10:02:00Z"),

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from workflows.demo import agent_memory, billing_db, craftos_db, workspace_files
+from workflows.demo import agent_memory, billing_db, craftos_db, token_vault, workspace_files
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def _build(staging: Path, target: Path, size: int, seed: int) -> dict:
     summary: dict = {"size": size, "seed": seed}
     summary["craftos.db"] = craftos_db.write(staging / "craftos.db", size, seed)
     summary["billing.db"] = billing_db.write(staging / "billing.db", size, seed)
+    summary["vault.db"] = token_vault.write(staging / "vault.db", staging / "craftos.db", seed)
     files, file_bytes = workspace_files.write(staging / "files", size, seed)
     summary["files"] = {"files": files, "bytes": file_bytes}
     with_chroma = agent_memory.chroma_available()
@@ -80,6 +81,7 @@ def render_datamap(target: Path, with_chroma: bool) -> str:
     values = {
         "@CRAFTOS_URL@": f"sqlite:///{target / 'craftos.db'}",
         "@BILLING_URL@": f"sqlite:///{target / 'billing.db'}",
+        "@VAULT_URL@": f"sqlite:///{target / 'vault.db'}",
         "@FILES_ROOT@": str(target / "files"),
         "@CHROMA_PATH@": str(target / "chroma"),
     }
