@@ -189,3 +189,12 @@ def test_japanese_text_is_set_in_a_cjk_font_not_dropped():
     data = buffer.getvalue()
     assert b"HeiseiKakuGo-W5" in data  # the CID font is referenced by the page
     assert "Provide and secure your account" not in pdf_text(data)
+
+
+def test_english_moments_are_a_date_a_time_and_a_zone_without_microseconds():
+    moment = "2026-11-28T00:06:05.782616+00:00"
+    text = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "generated_at": moment}))
+    assert "Generated: 2026-11-28 00:06 UTC" in text and "782616" not in text
+    certificate = pdf_text(pdf_bytes(deletion_certificate, {
+        **CERTIFICATE, "completed_at": "2026-11-28T20:00:00+00:00", "timezone": "Asia/Tokyo"}))
+    assert "Completed: 2026-11-29 05:00 Japan Time" in certificate
