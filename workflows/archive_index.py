@@ -121,16 +121,28 @@ def _store(store: dict) -> str:
     parts.append(_description(store["facts"]))
     parts.extend(_table(t) for t in store["tables"])
     parts.append(_files(store))
-    if not store["tables"] and not store["files"]:
+    manual = bool(store["tasks"]) or bool(store["facts"].get("manual"))
+    if manual:
+        parts.append(_by_staff(store))
+    elif not store["tables"] and not store["files"]:
         parts.append("<p>" + _("No data about you was found in this store.") + "</p>")
-    if store["tasks"]:
-        parts.append(
-            '<p class="note">'
-            + _("Part of this store is handled by our staff by hand; anything it holds about "
-                "you will be sent to you separately.")
-            + "</p>"
-        )
     return "<section>" + "".join(parts) + "</section>"
+
+
+def _by_staff(store: dict) -> str:
+    """A store staff handle by hand: the archive is built once they have, so say what they
+    confirmed and whether their export is in it (the files listed above)."""
+    if store["files"]:
+        done = _("Our staff exported your data from this system, which we cannot search "
+                 "ourselves; the export is in the files folder of this archive.")
+    else:
+        done = _("Our staff checked this system by hand, as we cannot search it ourselves; no "
+                 "export from it is included in this archive.")
+    parts = [f'<p class="note">{done}</p>']
+    note = store["facts"].get("note")
+    if note:
+        parts.append("<p>" + _("What our staff confirmed: %(note)s", note=_e(note)) + "</p>")
+    return "".join(parts)
 
 
 def _intro(export: bool) -> str:

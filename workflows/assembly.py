@@ -59,16 +59,28 @@ def store_steps(data_request):
     ).scalars().all()
 
 
-def statement(data_request):
-    """The Art. 15(1) facts per store, from the data map (no store is contacted); for an
-    export, also the names of what it leaves out as not portable."""
+def found_for_person(step):
+    """What this request's step found in its store, as the statement tells it: records and
+    files staged, whether staff handled the store by hand (and what they noted), and whether
+    it was searched at all (an export does not read a store with nothing portable)."""
+    result = step.result or {}
+    return {"records": step.records or 0, "files": step.files or 0,
+            "manual": "task" in result, "note": result.get("note"),
+            "searched": not result.get("not_portable")}
+
+
+def statement(data_request, steps=()):
+    """The Art. 15(1) facts per store, from the data map (no store is contacted), with what
+    each store's step found for the person; for an export, also the names of what it leaves
+    out as not portable."""
     config = current_app.config
     datamap = load_datamap(config["STORES_CONFIG"])
+    found = {step.store: found_for_person(step) for step in steps}
     stores = []
     for store_config in datamap.stores:
         store = make_store(store_config)
         try:
-            stores.append(store.describe())
+            stores.append({**store.describe(), **found.get(store_config.name, {})})
         finally:
             store.close()
     facts = {
@@ -127,7 +139,7 @@ def deliver_archive(step, data_request):
     with in_locale(data_request.locale):
         info = build_archive(staging_dir(data_request), target,
                              reference=data_request.reference, generated_at=utcnow(),
-                             statement=statement(data_request),
+                             statement=statement(data_request, steps),
                              password=passphrase.encode() if passphrase else None)
     key = publish(info.path, data_request)
     save_delivery(data_request, "archive", key, info.bytes, info.sha256, passphrase)

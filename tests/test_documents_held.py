@@ -1,0 +1,53 @@
+"""End to end on the demo (real worker, real Redis): the documents a person receives agree
+with each other and with what was found for them."""
+import io
+import re
+
+import pyzipper
+from helpers import csrf_token, links_in, run_worker, submit
+from pdf_support import pdf_unicode_text
+from test_workflows import confirm, resolve_manual, the_request
+
+from workflows.demo.people import CAROL
+
+
+def download_archive(client, message):
+    path = next(link for link in links_in(message) if "/download/" in link)
+    path = path.removeprefix("http://portal.test")
+    client.get(path)
+    shown = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    passphrase = re.search(r'class="passphrase"><code>([A-Z0-9-]+)</code>',
+                           shown.get_data(as_text=True)).group(1)
+    response = client.post(path, data={"csrf_token": csrf_token(client, path)})
+    archive = pyzipper.AESZipFile(io.BytesIO(response.data))
+    archive.setpassword(passphrase.encode())
+    return archive
+
+
+def test_carols_statement_holds_only_what_her_index_shows(demo_app, smtp_server):
+    """Carol has billing rows only: report.pdf describes billing as held and lists the other
+    stores as searched with nothing found, as index.html does."""
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    submit(client, email=CAROL.email, name="Carol Chen")
+    confirm(client, demo_app)
+    run_worker()
+    resolve_manual(demo_app, the_request(demo_app).reference)
+    run_worker()
+    ready = next(m for m in sink.messages if "ready to download" in m["Subject"])
+    archive = download_archive(client, ready)
+    text = pdf_unicode_text(archive.read("report.pdf"))
+    index = archive.read("index.html").decode()
+
+    held = text[text.index("What we hold, store by store"):text.index("Checked by our staff")]
+    empty = text[text.index("Where we found nothing about you"):]
+    assert "billing" in held and "Hashed password" not in held
+    assert "accounts" in empty and "conversations" in empty
+    assert index.count("No data about you was found in this store.") == 11
+    for store in re.findall(r'<h2 id="store-[^"]+">([^<]+)</h2>', index):
+        section = index[index.index(f">{store}</h2>"):]
+        section = section[:section.index("</section>")]
+        if "No data about you was found" in section:
+            assert store not in held, store
+    assert "sent to you separately" not in index
+    assert "processor holds no extra data for this person" in index
