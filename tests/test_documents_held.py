@@ -6,7 +6,7 @@ import re
 import pyzipper
 from helpers import csrf_token, links_in, run_worker, submit
 from pdf_support import pdf_unicode_text
-from test_workflows import confirm, resolve_manual, the_request
+from test_workflows import cli, confirm, resolve_manual, the_request
 
 from workflows.demo.people import CAROL
 
@@ -51,3 +51,27 @@ def test_carols_statement_holds_only_what_her_index_shows(demo_app, smtp_server)
             assert store not in held, store
     assert "sent to you separately" not in index
     assert "processor holds no extra data for this person" in index
+
+
+def test_carols_erasure_email_and_certificate_agree(demo_app, smtp_server):
+    """Carol (billing rows only): the email tells deleted from de-identified, names the
+    manual store, and the certificate lists no table of 0 records."""
+    _, sink = smtp_server
+    client = demo_app.test_client()
+    submit(client, email=CAROL.email, name="Carol Chen", request_type="deletion", confirm="y")
+    confirm(client, demo_app)
+    reference = the_request(demo_app).reference
+    cli(demo_app, "requests", "approve", reference, "--by", "dpo@craftos.net")
+    run_worker()
+    resolve_manual(demo_app, reference)
+    run_worker()
+    erased = next(m for m in sink.messages if "erased" in m["Subject"])
+    text = " ".join(erased.get_body(preferencelist=("plain",)).get_content().split())
+    assert "We erased" not in text and " 0 record" not in text
+    assert "not searched again automatically: payment_processor." in text
+    path = next(link for link in links_in(erased) if "/download/" in link)
+    path = path.removeprefix("http://portal.test")
+    pdf = client.post(path, data={"csrf_token": csrf_token(client, path)}).data
+    certificate = pdf_unicode_text(pdf)
+    assert not re.search(r"(deleted|anonymized) 0 ", certificate)
+    assert not re.search(r" 0 Tax law", certificate)

@@ -314,12 +314,19 @@ def art15_report(path_or_file, statement: dict) -> None:
 ACTIONS = {"deleted": _l("deleted"), "anonymized": _l("anonymized")}
 
 
+def counted_outcomes(store: dict) -> list[dict]:
+    """A store's erasure outcomes that touched at least one of the person's records. The
+    certificate and the email both list only these: a table searched and found empty was
+    neither erased nor kept."""
+    return [o for o in store.get("outcomes", []) if o.get("count")]
+
+
 def _outcome_tables(stores: list) -> tuple[list, list]:
     """(erased, kept) table rows, each with its header row first."""
     erased = [[_("Store"), _("Table"), _("Action"), _("Records")]]
     kept = [[_("Store"), _("Table"), _("Records"), _("Why we keep it")]]
     for store in stores:
-        for o in store.get("outcomes", []):
+        for o in counted_outcomes(store):
             row = [_text(store.get("store")), _text(o.get("table"))]
             if o.get("action") == "retained":
                 kept.append(row + [_text(o.get("count", 0)), _text(o.get("reason"))])
@@ -353,7 +360,7 @@ def deletion_certificate(path_or_file, certificate: dict) -> None:
     ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
     "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
     "retained", "count", "reason"}], "manual": bool, "note": what staff confirmed}],
-    "backups_roll_off": ISO date (completed + 180 days),
+    "backups_roll_off": ISO date (the person's local day of completion + 180 days),
     "verified_empty": [store names re-scanned and found empty]}``.
     """
     title = _("Certificate of deletion")

@@ -198,3 +198,21 @@ def test_english_moments_are_a_date_a_time_and_a_zone_without_microseconds():
     certificate = pdf_text(pdf_bytes(deletion_certificate, {
         **CERTIFICATE, "completed_at": "2026-11-28T20:00:00+00:00", "timezone": "Asia/Tokyo"}))
     assert "Completed: 2026-11-29 05:00 Japan Time" in certificate
+
+
+def test_certificate_lists_no_table_where_nothing_of_the_persons_was_found():
+    """Kenji never paid: no "billing invoices 0 ... kept 7 years", as his email says."""
+    certificate = {**CERTIFICATE, "stores": [
+        {"store": "accounts", "outcomes": [{"table": "users", "action": "deleted", "count": 1},
+                                           {"table": "sessions", "action": "deleted",
+                                            "count": 0}]},
+        {"store": "billing", "outcomes": [{"table": "invoices", "action": "retained",
+                                           "count": 0, "reason": "Tax law"}]}]}
+    text = pdf_text(pdf_bytes(deletion_certificate, certificate))
+    assert "sessions" not in text and "invoices" not in text
+    assert "accounts users deleted 1" in text
+    assert "Nothing: we kept no personal data about you." in text
+    nothing = {**certificate, "stores": [{"store": "billing", "outcomes": [
+        {"table": "invoices", "action": "retained", "count": 0, "reason": "Tax law"}]}]}
+    assert "We found nothing of yours that could be erased." in pdf_text(
+        pdf_bytes(deletion_certificate, nothing))
