@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from workflows.document_language import document_language, written_date
 
@@ -71,8 +72,8 @@ def _description(facts: dict) -> str:
 
 def _table(table: dict) -> str:
     parts = [
-        "<h3>" + _("%(table)s — %(rows)s record(s)", table=_e(table["table"]),
-                   rows=table["rows"]) + "</h3>",
+        "<h3>" + ngettext("%(table)s — %(num)s record", "%(table)s — %(num)s records",
+                          table["rows"], table=_e(table["table"])) + "</h3>",
         f'<p><a href="{_href(table["json_href"])}">JSON</a> · '
         f'<a href="{_href(table["csv_href"])}">CSV</a></p>',
     ]
@@ -108,8 +109,9 @@ def _files(store: dict) -> str:
     if len(files) > MAX_FILES_LISTED:
         more = (
             '<p class="note">'
-            + _("%(count)s more file(s) are in the archive; manifest.json lists every one.",
-                count=len(files) - MAX_FILES_LISTED)
+            + ngettext("%(num)s more file is in the archive; manifest.json lists every one.",
+                       "%(num)s more files are in the archive; manifest.json lists every one.",
+                       len(files) - MAX_FILES_LISTED)
             + "</p>"
         )
     heading = _("Files — %(count)s", count=len(files))
@@ -179,7 +181,8 @@ def _not_portable(entries: list[dict]) -> str:
         what = (
             _("the whole store")
             if entry["whole_store"]
-            else _("table(s) %(tables)s", tables=", ".join(_e(t) for t in entry["tables"]))
+            else ngettext("table %(tables)s", "tables %(tables)s", len(entry["tables"]),
+                          tables=", ".join(_e(t) for t in entry["tables"]))
         )
         items.append("<li>" + _("%(store)s: %(tables)s", store=_e(entry["store"]), tables=what)
                      + "</li>")

@@ -103,3 +103,14 @@ def test_backup_roll_off_is_the_persons_local_day_180_days_after_completion(app)
             facts = certificate_facts(person, [], completed)
         assert facts["backups_roll_off"] == day, zone
         assert facts["backups_roll_off_at"] == "2027-05-27T20:00:00+00:00"
+
+
+def test_correction_email_counts_records_in_words_that_agree_with_the_number(app):
+    person = SimpleNamespace(name="Carol", reference="R-9", locale="en", timezone="UTC",
+                             request_type="correction")
+    with app.app_context():
+        text, html = render_bodies(person, "correction_done", {
+            "fields": ["name"], "changed": {"accounts": 1, "crm": 2}, "not_found": [],
+            "status_url": "http://portal.test/s"})
+    assert "- accounts: 1 record\n" in text and "- crm: 2 records\n" in text
+    assert "record(s)" not in text + html

@@ -126,7 +126,7 @@ def test_japanese_index_is_japanese_and_keeps_the_data_as_written(app):
     assert "CraftOS が保有するあなたのデータの写し" in page
     assert "受付番号 <strong>R-7</strong>（2026年3月1日 12:00 UTC 作成）" in page
     assert "<dt>利用目的</dt><dd>Provide and secure your account</dd>" in page
-    assert "users — 1 件" in page and "ファイル — 1 個" in page
+    assert "ファイル — 1 個" in page
     assert "Your copy of your data" not in page and "Purpose" not in page
 
 
@@ -134,3 +134,11 @@ def test_english_index_is_english(app):
     page = index(app, "en", "export")
     assert '<html lang="en">' in page and "Your export of your data from CraftOS" in page
     assert "generated 2026-03-01 12:00 UTC." in page
+
+
+def test_index_counts_records_in_words_that_agree_with_the_number(app):
+    assert "users — 1 record</h3>" in index(app, "en")
+
+
+def test_index_record_count_ja(app):
+    assert "users — 1 件" in index(app, "ja")
