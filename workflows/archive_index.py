@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from workflows.document_language import document_language, written_date
 
@@ -71,8 +72,8 @@ def _description(facts: dict) -> str:
 
 def _table(table: dict) -> str:
     parts = [
-        "<h3>" + _("%(table)s — %(rows)s record(s)", table=_e(table["table"]),
-                   rows=table["rows"]) + "</h3>",
+        "<h3>" + ngettext("%(table)s — %(num)s record", "%(table)s — %(num)s records",
+                          table["rows"], table=_e(table["table"])) + "</h3>",
         f'<p><a href="{_href(table["json_href"])}">JSON</a> · '
         f'<a href="{_href(table["csv_href"])}">CSV</a></p>',
     ]
@@ -108,8 +109,9 @@ def _files(store: dict) -> str:
     if len(files) > MAX_FILES_LISTED:
         more = (
             '<p class="note">'
-            + _("%(count)s more file(s) are in the archive; manifest.json lists every one.",
-                count=len(files) - MAX_FILES_LISTED)
+            + ngettext("%(num)s more file is in the archive; manifest.json lists every one.",
+                       "%(num)s more files are in the archive; manifest.json lists every one.",
+                       len(files) - MAX_FILES_LISTED)
             + "</p>"
         )
     heading = _("Files — %(count)s", count=len(files))
@@ -121,16 +123,28 @@ def _store(store: dict) -> str:
     parts.append(_description(store["facts"]))
     parts.extend(_table(t) for t in store["tables"])
     parts.append(_files(store))
-    if not store["tables"] and not store["files"]:
+    manual = bool(store["tasks"]) or bool(store["facts"].get("manual"))
+    if manual:
+        parts.append(_by_staff(store))
+    elif not store["tables"] and not store["files"]:
         parts.append("<p>" + _("No data about you was found in this store.") + "</p>")
-    if store["tasks"]:
-        parts.append(
-            '<p class="note">'
-            + _("Part of this store is handled by our staff by hand; anything it holds about "
-                "you will be sent to you separately.")
-            + "</p>"
-        )
     return "<section>" + "".join(parts) + "</section>"
+
+
+def _by_staff(store: dict) -> str:
+    """A store staff handle by hand: the archive is built once they have, so say what they
+    confirmed and whether their export is in it (the files listed above)."""
+    if store["files"]:
+        done = _("Our staff exported your data from this system, which we cannot search "
+                 "ourselves; the export is in the files folder of this archive.")
+    else:
+        done = _("Our staff checked this system by hand, as we cannot search it ourselves; no "
+                 "export from it is included in this archive.")
+    parts = [f'<p class="note">{done}</p>']
+    note = store["facts"].get("note")
+    if note:
+        parts.append("<p>" + _("What our staff confirmed: %(note)s", note=_e(note)) + "</p>")
+    return "".join(parts)
 
 
 def _intro(export: bool) -> str:
@@ -167,7 +181,8 @@ def _not_portable(entries: list[dict]) -> str:
         what = (
             _("the whole store")
             if entry["whole_store"]
-            else _("table(s) %(tables)s", tables=", ".join(_e(t) for t in entry["tables"]))
+            else ngettext("table %(tables)s", "tables %(tables)s", len(entry["tables"]),
+                          tables=", ".join(_e(t) for t in entry["tables"]))
         )
         items.append("<li>" + _("%(store)s: %(tables)s", store=_e(entry["store"]), tables=what)
                      + "</li>")

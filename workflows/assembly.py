@@ -9,11 +9,12 @@ import os
 import secrets
 import shutil
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 
+from app.deadlines import local_date
 from app.extensions import db
 from app.i18n import in_locale
 from app.lifecycle import lock, transition
@@ -25,7 +26,7 @@ from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
 from workflows.datamap import load_datamap
 from workflows.legal_texts import TRANSFER_TO_JAPAN
-from workflows.reports import deletion_certificate
+from workflows.reports import counted_outcomes, deletion_certificate
 from workflows.stores import make_store
 
 from .expiry import minimise
@@ -59,16 +60,28 @@ def store_steps(data_request):
     ).scalars().all()
 
 
-def statement(data_request):
-    """The Art. 15(1) facts per store, from the data map (no store is contacted); for an
-    export, also the names of what it leaves out as not portable."""
+def found_for_person(step):
+    """What this request's step found in its store, as the statement tells it: records and
+    files staged, whether staff handled the store by hand (and what they noted), and whether
+    it was searched at all (an export does not read a store with nothing portable)."""
+    result = step.result or {}
+    return {"records": step.records or 0, "files": step.files or 0,
+            "manual": "task" in result, "note": result.get("note"),
+            "searched": not result.get("not_portable")}
+
+
+def statement(data_request, steps=()):
+    """The Art. 15(1) facts per store, from the data map (no store is contacted), with what
+    each store's step found for the person; for an export, also the names of what it leaves
+    out as not portable."""
     config = current_app.config
     datamap = load_datamap(config["STORES_CONFIG"])
+    found = {step.store: found_for_person(step) for step in steps}
     stores = []
     for store_config in datamap.stores:
         store = make_store(store_config)
         try:
-            stores.append(store.describe())
+            stores.append({**store.describe(), **found.get(store_config.name, {})})
         finally:
             store.close()
     facts = {
@@ -127,7 +140,7 @@ def deliver_archive(step, data_request):
     with in_locale(data_request.locale):
         info = build_archive(staging_dir(data_request), target,
                              reference=data_request.reference, generated_at=utcnow(),
-                             statement=statement(data_request),
+                             statement=statement(data_request, steps),
                              password=passphrase.encode() if passphrase else None)
     key = publish(info.path, data_request)
     save_delivery(data_request, "archive", key, info.bytes, info.sha256, passphrase)
@@ -148,6 +161,9 @@ def deliver_archive(step, data_request):
 
 
 def certificate_facts(data_request, steps, completed_at):
+    # A moment, not a UTC date: the person reads its date in their own zone, and the last
+    # backup holding their data is gone only at that moment (for Tokyo, the day after a
+    # completion late in the UTC day).
     rolloff = completed_at + timedelta(days=current_app.config["BACKUP_ROLLOFF_DAYS"])
     stores, verified = [], []
     for step in steps:
@@ -161,8 +177,23 @@ def certificate_facts(data_request, steps, completed_at):
         "contact": current_app.config["COMPANY_CONTACT"],
         "reference": data_request.reference, "completed_at": completed_at.isoformat(),
         "timezone": data_request.timezone,
-        "stores": stores, "backups_roll_off": rolloff.date().isoformat(),
+        "stores": stores, "backups_roll_off_at": rolloff.isoformat(),
+        "backups_roll_off": local_date(rolloff, data_request.timezone).isoformat(),
         "verified_empty": verified,
+    }
+
+
+def erasure_summary(facts):
+    """What the email says, from the certificate's facts and with its filter (tables with no
+    record of the person's are left out of both): records deleted, records de-identified,
+    the tables kept by law, the stores re-checked afterwards and those staff handled."""
+    counted = [(s["store"], o) for s in facts["stores"] for o in counted_outcomes(s)]
+    return {
+        "deleted": sum(o["count"] for _, o in counted if o["action"] == "deleted"),
+        "anonymized": sum(o["count"] for _, o in counted if o["action"] == "anonymized"),
+        "kept": [(store, o) for store, o in counted if o["action"] == "retained"],
+        "verified": list(facts["verified_empty"]),
+        "manual": [s["store"] for s in facts["stores"] if s["manual"]],
     }
 
 
@@ -189,15 +220,13 @@ def deliver_certificate(step, data_request):
         sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
     key = publish(path, data_request)
     save_delivery(data_request, "certificate", key, size, sha256)
-    erased = sum(o["count"] for s in facts["stores"] for o in s["outcomes"]
-                 if o["action"] != "retained")
-    kept = [(s["store"], o) for s in facts["stores"] for o in s["outcomes"]
-            if o["action"] == "retained" and o["count"]]
+    summary = erasure_summary(facts)
+    erased = summary["deleted"] + summary["anonymized"]
     data_request, mail_id = complete(
-        step, data_request, f"erased {erased} records; kept {len(kept)} table(s) by law",
+        step, data_request, f"erased {erased} records; kept {len(summary['kept'])} table(s) by law",
         "erasure_done", download_url=public_link("download", data_request.reference,
                                                  "certificate"),
-        erased=erased, kept=kept, rolloff=facts["backups_roll_off"])
+        rolloff_at=datetime.fromisoformat(facts["backups_roll_off_at"]), **summary)
     minimise(data_request)
     db.session.commit()
     deliver_later([mail_id])

@@ -4,10 +4,12 @@ The builders translate their fixed text with flask_babel's gettext, so they spea
 language is active: the assemble job renders inside ``app.i18n.in_locale(request.locale)``,
 as the completion emails do. With no app context (unit tests, a script) it is English.
 
-Dates come to the builders as ISO 8601 strings. English keeps them as written (2026-09-06:
-unambiguous, and what the English documents have always shown); other languages get their
-own long form (2026年9月6日). Moments are shown in the person's own time zone (the one their
-browser reported on the form), named the reader's way (日本時間); UTC, said so, when unknown.
+Dates come to the builders as ISO 8601 strings. English keeps a calendar date as written
+(2026-09-06: unambiguous, and what the English documents have always shown) and writes a moment
+as that date, the time to the minute and the zone (2026-09-06 21:00 Japan Time), never the raw
+ISO moment with its microseconds; other languages get their own long form (2026年9月6日).
+Moments are shown in the person's own time zone (the one their browser reported on the form),
+named the reader's way (日本時間); UTC, said so, when unknown.
 """
 
 from __future__ import annotations
@@ -36,18 +38,21 @@ def written_date(value: object, zone_name: str | None = None) -> str:
     IANA time zone, when there is one); anything else unchanged."""
     text = "" if value is None else str(value)
     language = document_language()
-    if language == "en" or not text:
+    if not text:
         return text
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         return text
     if "T" not in text and " " not in text:  # a calendar date: no time of day to show
-        return format_date(moment.date(), format="long", locale=language)
+        return text if language == "en" else format_date(moment.date(), format="long",
+                                                         locale=language)
     zone = _zone(zone_name)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)  # the builders' moments are UTC
     moment = moment.astimezone(zone or dt.UTC)
     label = get_timezone_name(zone, width="long", locale=language) if zone else "UTC"
+    if language == "en":
+        return f"{moment.date().isoformat()} {moment:%H:%M} {label}"
     return (f"{format_date(moment.date(), format='long', locale=language)} "
             f"{format_time(moment.time(), format='short', locale=language)} {label}")

@@ -127,6 +127,60 @@ def _store_section(store: dict) -> list:
     return flow
 
 
+def _holds_data(store: dict) -> bool:
+    """Whether the request found data of the person's here. A store described without what
+    its step found (a statement built from the data map alone) is described in full."""
+    return "records" not in store or bool(store.get("records") or store.get("files"))
+
+
+def _staff_lines(store: dict) -> list:
+    """A manual store: what staff confirmed, and whether their export is in the archive."""
+    flow = []
+    if store.get("note"):
+        flow.append(_field(_("What our staff confirmed"), _text(store.get("note"))))
+    if store.get("files"):
+        flow.append(_p(_("Our staff exported your data from this system, which we cannot "
+                         "search ourselves; the export is in the files folder of this "
+                         "archive.")))
+    else:
+        flow.append(_p(_("Our staff checked this system by hand, as we cannot search it "
+                         "ourselves; no export from it is included in this archive.")))
+    return flow
+
+
+def _brief(store: dict) -> Paragraph:
+    """One line for a store with nothing of the person's: its name and what it is for."""
+    return _p(_("<b>%(store)s</b>: %(purpose)s", store=_text(store.get("store")),
+                purpose=_text(store.get("purpose"))))
+
+
+def _stores_sections(stores: list) -> list:
+    """Where we hold data about the person (in full), the stores staff checked by hand, and
+    those searched where we found nothing (briefly: the processing, not a claim to hold)."""
+    searched = [s for s in stores if s.get("searched", True)]
+    held = [s for s in searched if _holds_data(s)]
+    by_hand = [s for s in searched if s.get("manual") and not _holds_data(s)]
+    empty = [s for s in searched if not _holds_data(s) and not s.get("manual")]
+    flow = [_p(_("What we hold, store by store"), _H2)]
+    for store in held:
+        flow.extend(_store_section(store))
+        if store.get("manual"):
+            flow.extend(_staff_lines(store))
+    if not held:
+        flow.append(_p(_("We found no data about you in any store we searched.")))
+    if by_hand:
+        flow.append(_p(_("Checked by our staff"), _H2))
+        for store in by_hand:
+            flow.append(_brief(store))
+            flow.extend(_staff_lines(store))
+    if empty:
+        flow.append(_p(_("Where we found nothing about you"), _H2))
+        flow.append(_p(_("We searched these stores and found no data about you. What we use "
+                         "each of them for:")))
+        flow.extend(_brief(store) for store in empty)
+    return flow
+
+
 def _right(name, what, article: str, paragraph: str, cite: bool) -> Paragraph:
     if not cite:
         return _p(_("<b>%(name)s</b>: %(what)s.", name=name, what=what))
@@ -244,10 +298,8 @@ def art15_report(path_or_file, statement: dict) -> None:
                                                   statement.get("timezone")))),
         Spacer(1, 4 * mm),
         _p(_about_statement(kind)),
-        _p(_("What we hold, store by store"), _H2),
     ]
-    for store in statement.get("stores", []):
-        story.extend(_store_section(store))
+    story.extend(_stores_sections(statement.get("stores", [])))
     if kind == "export":
         story.extend(_left_out_section(statement.get("not_portable") or []))
     story.extend(_transfer_section(statement))
@@ -262,12 +314,19 @@ def art15_report(path_or_file, statement: dict) -> None:
 ACTIONS = {"deleted": _l("deleted"), "anonymized": _l("anonymized")}
 
 
+def counted_outcomes(store: dict) -> list[dict]:
+    """A store's erasure outcomes that touched at least one of the person's records. The
+    certificate and the email both list only these: a table searched and found empty was
+    neither erased nor kept."""
+    return [o for o in store.get("outcomes", []) if o.get("count")]
+
+
 def _outcome_tables(stores: list) -> tuple[list, list]:
     """(erased, kept) table rows, each with its header row first."""
     erased = [[_("Store"), _("Table"), _("Action"), _("Records")]]
     kept = [[_("Store"), _("Table"), _("Records"), _("Why we keep it")]]
     for store in stores:
-        for o in store.get("outcomes", []):
+        for o in counted_outcomes(store):
             row = [_text(store.get("store")), _text(o.get("table"))]
             if o.get("action") == "retained":
                 kept.append(row + [_text(o.get("count", 0)), _text(o.get("reason"))])
@@ -301,7 +360,7 @@ def deletion_certificate(path_or_file, certificate: dict) -> None:
     ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
     "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
     "retained", "count", "reason"}], "manual": bool, "note": what staff confirmed}],
-    "backups_roll_off": ISO date (completed + 180 days),
+    "backups_roll_off": ISO date (the person's local day of completion + 180 days),
     "verified_empty": [store names re-scanned and found empty]}``.
     """
     title = _("Certificate of deletion")

@@ -189,3 +189,30 @@ def test_japanese_text_is_set_in_a_cjk_font_not_dropped():
     data = buffer.getvalue()
     assert b"HeiseiKakuGo-W5" in data  # the CID font is referenced by the page
     assert "Provide and secure your account" not in pdf_text(data)
+
+
+def test_english_moments_are_a_date_a_time_and_a_zone_without_microseconds():
+    moment = "2026-11-28T00:06:05.782616+00:00"
+    text = pdf_text(pdf_bytes(art15_report, {**STATEMENT, "generated_at": moment}))
+    assert "Generated: 2026-11-28 00:06 UTC" in text and "782616" not in text
+    certificate = pdf_text(pdf_bytes(deletion_certificate, {
+        **CERTIFICATE, "completed_at": "2026-11-28T20:00:00+00:00", "timezone": "Asia/Tokyo"}))
+    assert "Completed: 2026-11-29 05:00 Japan Time" in certificate
+
+
+def test_certificate_lists_no_table_where_nothing_of_the_persons_was_found():
+    """Kenji never paid: no "billing invoices 0 ... kept 7 years", as his email says."""
+    certificate = {**CERTIFICATE, "stores": [
+        {"store": "accounts", "outcomes": [{"table": "users", "action": "deleted", "count": 1},
+                                           {"table": "sessions", "action": "deleted",
+                                            "count": 0}]},
+        {"store": "billing", "outcomes": [{"table": "invoices", "action": "retained",
+                                           "count": 0, "reason": "Tax law"}]}]}
+    text = pdf_text(pdf_bytes(deletion_certificate, certificate))
+    assert "sessions" not in text and "invoices" not in text
+    assert "accounts users deleted 1" in text
+    assert "Nothing: we kept no personal data about you." in text
+    nothing = {**certificate, "stores": [{"store": "billing", "outcomes": [
+        {"table": "invoices", "action": "retained", "count": 0, "reason": "Tax law"}]}]}
+    assert "We found nothing of yours that could be erased." in pdf_text(
+        pdf_bytes(deletion_certificate, nothing))

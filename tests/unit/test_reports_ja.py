@@ -87,9 +87,9 @@ def test_japanese_documents_show_times_in_the_persons_own_time_zone(app):
     for unknown in ("UTC", "Not/AZone", None):
         text = rendered(app, "ja", art15_report, {**STATEMENT, "timezone": unknown})
         assert "作成日時：2026年3月1日12:00UTC" in text
-    # English keeps the ISO moment as it always was, whatever the zone.
+    # English too: date, time and the zone's name, never the raw ISO moment.
     english = rendered(app, "en", art15_report, {**STATEMENT, "timezone": "Asia/Tokyo"})
-    assert "2026-03-01T12:00:00+00:00" in english
+    assert "Generated:2026-03-0121:00JapanTime" in english and "+00:00" not in english
 
 
 def test_english_certificate_is_unchanged_inside_an_app(app):
@@ -126,11 +126,19 @@ def test_japanese_index_is_japanese_and_keeps_the_data_as_written(app):
     assert "CraftOS が保有するあなたのデータの写し" in page
     assert "受付番号 <strong>R-7</strong>（2026年3月1日 12:00 UTC 作成）" in page
     assert "<dt>利用目的</dt><dd>Provide and secure your account</dd>" in page
-    assert "users — 1 件" in page and "ファイル — 1 個" in page
+    assert "ファイル — 1 個" in page
     assert "Your copy of your data" not in page and "Purpose" not in page
 
 
 def test_english_index_is_english(app):
     page = index(app, "en", "export")
     assert '<html lang="en">' in page and "Your export of your data from CraftOS" in page
-    assert "generated 2026-03-01T12:00:00+00:00." in page
+    assert "generated 2026-03-01 12:00 UTC." in page
+
+
+def test_index_counts_records_in_words_that_agree_with_the_number(app):
+    assert "users — 1 record</h3>" in index(app, "en")
+
+
+def test_index_record_count_ja(app):
+    assert "users — 1 件" in index(app, "ja")
