@@ -20,7 +20,7 @@ WITH_MANUAL = {**CERTIFICATE, "stores": CERTIFICATE["stores"] + [
 # The English text of CERTIFICATE as the certificate read before manual stores were listed.
 UNCHANGED = (
     "Certificate of deletion Company: CraftOS Request reference: R-9 Completed: "
-    "2026-03-10T09:00:00+00:00 What we erased Store Table Action Records accounts users deleted "
+    "2026-03-10 09:00 UTC What we erased Store Table Action Records accounts users deleted "
     "1 What we kept, and why Store Table Records Why we keep it billing invoices 12 Tax law We "
     "keep these records only as long as the law requires, and delete them when that period "
     "ends. Checked afterwards After erasing, we searched these stores again and found no "

@@ -253,7 +253,7 @@ def test_index_shows_store_facts_counts_and_links(tmp_path):
         "Provide and secure your account",
         "Account lifetime + 90 days",
         "Cloud provider",
-        "users — 2 record(s)",
+        "users — 2 records",
         'href="files/accounts/docs/note.txt"',
         'href="data/accounts/users.csv"',
         "a@example.com",
