@@ -8,7 +8,7 @@ from 00:30 on 31 January in Berlin ends on 28 February there, whatever date UTC 
 """
 import calendar
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REGIME_BY_REGION = {
@@ -78,6 +78,14 @@ def on_local_calendar(moment, zone_name, months=0, days=0):
     zone = safe_zone(zone_name)
     wall = moment.astimezone(zone).replace(tzinfo=None)
     wall = add_months(wall, months) + timedelta(days=days)
+    return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+
+
+def on_local_date(day, same_time_as, zone_name):
+    """The UTC moment of `day` on the calendar of `zone_name`, at the local time of day of
+    `same_time_as` (staff pick a date; the deadline keeps its hour as the person sees it)."""
+    zone = safe_zone(zone_name)
+    wall = datetime.combine(day, same_time_as.astimezone(zone).time())
     return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
 
 
@@ -157,6 +165,7 @@ def is_valid_zone(name):
 __all__ = [
     "RULES", "Rule", "add_business_days", "add_months", "acknowledgement_due", "days_left",
     "due_at", "extension_limit", "is_valid_zone", "local_date", "on_local_calendar",
+    "on_local_date",
     "regime_deadline",
     "regime_for_region", "safe_zone",
 ]
