@@ -2,12 +2,13 @@
 
 A request's due date is the earliest of the deadlines that apply to it: its legal regime's
 (chosen from the region the person gave) and the company's own promise (PROMISE_DAYS, 30 by
-default, counted from receipt). Times are aware UTC datetimes in and out; the person's local
-date is only a matter of display (`local_date`).
+default, counted from receipt). Times are aware UTC datetimes in and out, but months and days
+are counted on the person's own calendar (`zone_name`, the request's IANA time zone): a month
+from 00:30 on 31 January in Berlin ends on 28 February there, whatever date UTC shows.
 """
 import calendar
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REGIME_BY_REGION = {
@@ -66,12 +67,34 @@ def add_business_days(moment, days):
     return current
 
 
+def on_local_calendar(moment, zone_name, months=0, days=0):
+    """`moment` moved by calendar months and days as the person in `zone_name` counts them.
+
+    The due moment keeps the local time of day it started from (not the end of that local
+    day): it is never later than the law's own end-of-day reading, and a date moved by whole
+    days or months still shows the same local time. A local time that does not exist on the
+    target day (a DST gap) moves forward past the gap; one that occurs twice takes the first.
+    """
+    zone = safe_zone(zone_name)
+    wall = moment.astimezone(zone).replace(tzinfo=None)
+    wall = add_months(wall, months) + timedelta(days=days)
+    return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+
+
+def on_local_date(day, same_time_as, zone_name):
+    """The UTC moment of `day` on the calendar of `zone_name`, at the local time of day of
+    `same_time_as` (staff pick a date; the deadline keeps its hour as the person sees it)."""
+    zone = safe_zone(zone_name)
+    wall = datetime.combine(day, same_time_as.astimezone(zone).time())
+    return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+
+
 def _require_aware(moment, name):
     if moment is not None and moment.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (UTC)")
 
 
-def regime_deadline(regime, received_at, verified_at):
+def regime_deadline(regime, received_at, verified_at, zone_name="UTC"):
     """The legal deadline alone, or None while its clock has not started (unverified GDPR)."""
     rule = RULES[regime]
     if not (rule.months or rule.days):
@@ -79,26 +102,28 @@ def regime_deadline(regime, received_at, verified_at):
     start = received_at if rule.clock_start == "received" else verified_at
     if start is None:
         return None
-    return add_months(start, rule.months) + timedelta(days=rule.days)
+    return on_local_calendar(start, zone_name, rule.months, rule.days)
 
 
-def due_at(regime, received_at, verified_at=None, promise_days=30):
-    """The due date: the earliest of the regime's deadline and the company's promise."""
+def due_at(regime, received_at, verified_at=None, promise_days=30, zone_name="UTC"):
+    """The due date: the earliest of the regime's deadline and the company's promise, both
+    counted on the calendar of `zone_name` (the person's IANA zone; UTC when unknown)."""
     _require_aware(received_at, "received_at")
     _require_aware(verified_at, "verified_at")
-    candidates = [received_at + timedelta(days=promise_days)]
-    legal = regime_deadline(regime, received_at, verified_at)
+    candidates = [on_local_calendar(received_at, zone_name, days=promise_days)]
+    legal = regime_deadline(regime, received_at, verified_at, zone_name)
     if legal is not None:
         candidates.append(legal)
-    return min(candidates).astimezone(timezone.utc)
+    return min(candidates)
 
 
-def extension_limit(regime, current_due):
+def extension_limit(regime, current_due, zone_name="UTC"):
     """The latest date an extension may set, or None when the regime allows none."""
     rule = RULES[regime]
     if not (rule.extension_months or rule.extension_days):
         return None
-    return add_months(current_due, rule.extension_months) + timedelta(days=rule.extension_days)
+    return on_local_calendar(current_due, zone_name, rule.extension_months,
+                             rule.extension_days)
 
 
 def acknowledgement_due(regime, received_at):
@@ -139,6 +164,8 @@ def is_valid_zone(name):
 
 __all__ = [
     "RULES", "Rule", "add_business_days", "add_months", "acknowledgement_due", "days_left",
-    "due_at", "extension_limit", "is_valid_zone", "local_date", "regime_deadline",
+    "due_at", "extension_limit", "is_valid_zone", "local_date", "on_local_calendar",
+    "on_local_date",
+    "regime_deadline",
     "regime_for_region", "safe_zone",
 ]

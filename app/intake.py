@@ -40,7 +40,8 @@ def open_request(data_request, actor, reason=None):
     """Add a new request, due date set from its regime and received_at; audit 'submitted'."""
     data_request.regime = deadlines.regime_for_region(data_request.region)
     data_request.due_at = deadlines.due_at(data_request.regime, data_request.received_at, None,
-                                           current_app.config["PROMISE_DAYS"])
+                                           current_app.config["PROMISE_DAYS"],
+                                           data_request.timezone)
     db.session.add(data_request)
     db.session.flush()
     record(data_request, actor, "submitted", to_state="pending_verification", reason=reason)
@@ -104,7 +105,8 @@ def confirm_identity(data_request, actor, reason, verified_at=None):
     if verified_at is not None:
         data_request.verified_at = verified_at
         data_request.due_at = deadlines.due_at(data_request.regime, data_request.received_at,
-                                               verified_at, current_app.config["PROMISE_DAYS"])
+                                               verified_at, current_app.config["PROMISE_DAYS"],
+                                               data_request.timezone)
     if data_request.request_type in current_app.config["AUTO_START_TYPES"]:
         return begin_workflow(data_request, "system", "access and export start on verification")
     return None

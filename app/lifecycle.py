@@ -44,7 +44,8 @@ def transition(data_request, new_state, actor, reason=None, action=None):
     if new_state == "verified":
         data_request.verified_at = now
         data_request.due_at = deadlines.due_at(
-            data_request.regime, data_request.received_at, now, current_app.config["PROMISE_DAYS"])
+            data_request.regime, data_request.received_at, now, current_app.config["PROMISE_DAYS"],
+            data_request.timezone)
     if new_state in CLOSED_STATES:
         data_request.closed_at = now
         data_request.close_reason = reason

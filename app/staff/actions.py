@@ -6,7 +6,6 @@ a job never sees a change that might still roll back.
 """
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, url_for
@@ -84,26 +83,28 @@ def extend(data_request):
         refuse(409, "Only a confirmed, open request can be extended.")
     if data_request.original_due_at is not None:
         refuse(409, "This request was already extended once; the law allows one extension.")
-    old_due = data_request.due_at
-    limit = deadlines.extension_limit(data_request.regime, old_due)
+    old_due, zone = data_request.due_at, data_request.timezone
+    limit = deadlines.extension_limit(data_request.regime, old_due, zone)
     if limit is None:
         refuse(422, f"{deadlines.RULES[data_request.regime].label} allows no extension: the "
                     "company's promise is the deadline.")
     if old_due < utcnow():
         refuse(409, "The deadline has passed: an extension must be notified before it.")
-    # The same time of day as the current deadline, on the chosen date.
-    new_due = datetime.combine(form.new_due.data, time(old_due.hour, old_due.minute,
-                                                       old_due.second), timezone.utc)
+    # Staff pick a date on the person's calendar (the one their email and status page show),
+    # at the same local time of day as the current deadline.
+    new_due = deadlines.on_local_date(form.new_due.data, old_due, zone)
     if new_due <= old_due:
         refuse(422, "The new date must be after the current due date.")
     if new_due > limit:
         refuse(422, f"The new date is beyond what {deadlines.RULES[data_request.regime].label} "
-                    f"allows: at most {limit.date().isoformat()}.")
+                    f"allows: at most {deadlines.local_date(limit, zone).isoformat()} "
+                    f"({zone}).")
     reason = form.reason.data
     data_request.original_due_at, data_request.extension_reason = old_due, reason
     data_request.due_at = new_due
     record(data_request, actor(), "extended",
-           reason=f"due {old_due.date().isoformat()} -> {new_due.date().isoformat()}: {reason}")
+           reason=f"due {deadlines.local_date(old_due, zone).isoformat()} -> "
+                  f"{deadlines.local_date(new_due, zone).isoformat()} ({zone}): {reason}")
     mail_id = send(data_request, "extended", reason=reason, new_due=new_due, old_due=old_due)
     return Outcome("Extended; the person has been emailed the new date.", mail_ids=[mail_id])
 

@@ -78,7 +78,8 @@ def request_page(request_id):
     steps = db.session.execute(
         db.select(Step).where(Step.request_id == request_id).order_by(Step.id)).scalars().all()
     correctable = correctable_fields() if matchable(data_request) else []
-    limit = (deadlines.extension_limit(data_request.regime, data_request.due_at)
+    limit = (deadlines.extension_limit(data_request.regime, data_request.due_at,
+                                       data_request.timezone)
              if data_request.due_at and data_request.original_due_at is None else None)
     return render_template(
         "staff/request.html", req=data_request, events=events, steps=steps, now=now,
