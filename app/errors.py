@@ -2,7 +2,7 @@
 import logging
 import re
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -89,21 +89,34 @@ def page_for(pages, code):
     return pages.get(code) or pages[500 if code >= 500 else 400]
 
 
-def error_page(code, title, message, **extra):
+def error_page(code, title, message):
     """The public error page, or the console's own on /staff/ pages."""
     if on_staff_page():
-        back_url, back_label = staff_way_back()
+        logged_in = staff_member_known()
+        back_url, back_label = staff_way_back(logged_in)
         return render_template("staff/error.html", title=title, message=message,
                                back_url=back_url, back_label=back_label), code
-    return render_template("error.html", title=title, message=message, **extra), code
+    return render_template("error.html", title=title, message=message), code
 
 
-def staff_way_back():
+def staff_member_known():
+    """Whether a staff member is logged in. When the database cannot say (it is the error being
+    shown), the page is drawn as for a visitor: the console's layout reads `current_user`, and
+    loading it again would fail inside this handler and end in a bare 500."""
+    try:
+        return current_user.is_authenticated
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.login_manager._update_request_context_with_user(None)
+        return False
+
+
+def staff_way_back(logged_in):
     """An action on a request goes back to that request (when it exists and the visitor is
     logged in: the link must not tell a stranger which numbers exist); anything else to the
     queue."""
     match = REQUEST_PATH.match(request.path)
-    if match and current_user.is_authenticated:
+    if match and logged_in:
         try:
             reference = db.session.execute(db.select(DataRequest.reference).where(
                 DataRequest.id == int(match.group(1)))).scalar_one_or_none()

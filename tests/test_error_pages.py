@@ -124,3 +124,17 @@ def test_error_pages_ja(app):
         "csrf_token": csrf_token(client, "/requests/new"), "details": "x" * 70000})
     assert too_long.status_code == 413
     assert title_and_heading(too_long)[0] == "送信された内容が長すぎます"
+
+
+def test_a_logged_in_agent_gets_the_503_in_words_when_the_database_is_gone(make_app, tmp_path):
+    live = make_app()
+    client = logged_in(live, AGENT)
+    dead = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'no-such-folder' / 'x.db'}",
+                    TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    cookie = client.get_cookie("session")
+    dead_client = dead.test_client()
+    dead_client.set_cookie("session", cookie.value, domain=cookie.domain)
+    response = dead_client.get("/staff/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503, page
+    assert "Temporarily unavailable" in page and "sqlalchemy" not in page.lower()
