@@ -1,6 +1,7 @@
 """The status page, cancelling one's own request, and the expiry of unconfirmed requests."""
 from datetime import timedelta
 
+import pytest
 from helpers import csrf_token, submit
 from test_links import verify_path
 
@@ -30,15 +31,55 @@ def test_person_cancels_their_own_request(client, app):
         assert db.session.query(MailMessage).filter_by(kind="cancelled").count() == 1
 
 
-def test_cancelling_twice_is_a_clear_409(client, app):
+def test_cancelling_twice_just_shows_the_status_page(client, app):
     submit(client)
     status = confirm_and_get_status(client, app)
     client.post(status + "/cancel", data={"csrf_token": csrf_token(client, status)})
-    # A second tab still showing the button: its form token is valid, the move is not.
+    # A second tab still showing the button: the request already is what the person asked for.
     again = client.post(status + "/cancel",
                         data={"csrf_token": csrf_token(client, "/requests/new")})
-    assert again.status_code == 409
-    assert "cannot become cancelled" in again.get_data(as_text=True)
+    assert again.status_code == 303 and again.headers["Location"].endswith(status)
+    with app.app_context():
+        assert db.session.query(AuditEvent).filter_by(to_state="cancelled").count() == 1
+        assert db.session.query(MailMessage).filter_by(kind="cancelled").count() == 1
+
+
+def close_behind_the_persons_back(app, state):
+    """Staff (or the workflow) closed the request while the person's page still shows the button."""
+    with app.app_context():
+        data_request = db.session.execute(db.select(DataRequest)).scalar_one()
+        data_request.state, data_request.closed_at = state, utcnow()
+        db.session.commit()
+
+
+@pytest.mark.parametrize("state, words", [
+    ("completed", "This request is already completed, so it can no longer be cancelled."),
+    ("rejected", "This request was already declined, so there is nothing left to cancel."),
+])
+def test_cancelling_a_closed_request_says_why_in_words(client, app, state, words):
+    submit(client)
+    status = confirm_and_get_status(client, app)
+    token = csrf_token(client, status)
+    close_behind_the_persons_back(app, state)
+    response = client.post(status + "/cancel", data={"csrf_token": token})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert words in html and "cannot become" not in html
+    with app.app_context():
+        assert db.session.execute(db.select(DataRequest.state)).scalar_one() == state
+
+
+def test_cancelling_a_closed_request_ja(client, app):
+    """Needs the catalog entry for the new cancel message."""
+    client.get("/?lang=ja")
+    submit(client)
+    status = confirm_and_get_status(client, app)
+    token = csrf_token(client, status)
+    close_behind_the_persons_back(app, "completed")
+    response = client.post(status + "/cancel", data={"csrf_token": token})
+    assert response.status_code == 409
+    words = "このリクエストはすでに完了しているため、取り消すことはできません。"
+    assert words in response.get_data(as_text=True)
 
 
 def test_status_link_shows_only_its_own_request(client, app):

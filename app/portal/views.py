@@ -3,6 +3,7 @@ import logging
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf.csrf import generate_csrf
 
@@ -276,18 +277,34 @@ def status(token):
                            form=CancelForm(), now=utcnow(), progress=progress(data_request))
 
 
+# Why a closed request cannot be cancelled, in the person's words (the lifecycle's own message
+# is English and written for developers).
+CANNOT_CANCEL = {
+    "completed": _l("This request is already completed, so it can no longer be cancelled."),
+    "rejected": _l("This request was already declined, so there is nothing left to cancel."),
+    "expired": _l("This request expired before it was confirmed, so there is nothing left to "
+                  "cancel."),
+}
+
+
 @bp.post("/status/<token>/cancel")
 def cancel(token):
     form = CancelForm()
     if not form.validate():
         abort(400)
     data_request = lock(_status_request(token).id)
+    if data_request.state == "cancelled":
+        # Pressed twice, or in a second tab: the request already is what the person asked for.
+        db.session.rollback()
+        return redirect(url_for("portal.status", token=token), code=303)
     try:
         transition(data_request, "cancelled", "subject", reason="cancelled by the person")
-    except TransitionError as exc:
+    except TransitionError:
         db.session.rollback()
+        error = CANNOT_CANCEL.get(data_request.state,
+                                  _l("This request is closed, so it can no longer be cancelled."))
         return render_template("portal/status.html", req=data_request, token=token,
-                               form=CancelForm(), now=utcnow(), error=str(exc),
+                               form=CancelForm(), now=utcnow(), error=error,
                                progress=progress(data_request)), 409
     mail_id = send(data_request, "cancelled", status_url=status_url(data_request))
     db.session.commit()
