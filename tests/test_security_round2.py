@@ -7,11 +7,11 @@ import time
 import zlib
 from datetime import timedelta
 
-from helpers import csrf_token
+from helpers import csrf_token, submit
 from test_staff_access import AGENT, PASSWORD, logged_in
 
 from app.extensions import db
-from app.models import StaffUser, utcnow
+from app.models import DataRequest, MailMessage, StaffUser, utcnow
 from app.staff import totp
 
 
@@ -72,3 +72,41 @@ def test_an_offered_secret_expires_after_ten_minutes_and_is_forgotten(app):
     assert row.totp_secret is None
     assert row.totp_pending_secret is None and row.totp_pending_at is None
     assert offered_secret(me) is None
+
+
+def from_address(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def press_resend(client, times):
+    token = csrf_token(client, "/requests/sent")
+    return [client.post("/requests/resend", data={"csrf_token": token}).status_code
+            for _ in range(times)]
+
+
+def test_the_cookie_does_not_tell_whether_an_address_hit_its_hourly_limit(make_app,
+                                                                         monkeypatch):
+    """Past RATE_RECIPIENT nothing is stored, but the readable cookie must not say so: it holds
+    a reference-shaped value either way, and "send the link again" is limited alike."""
+    monkeypatch.setenv("RATE_RECIPIENT", "2")
+    monkeypatch.setenv("RATE_RESEND", "3")
+    app = make_app()
+    clients = [from_address(app, f"198.51.100.{i + 1}") for i in range(3)]
+    for client in clients:  # three people, the third past the address's limit
+        assert submit(client, email="victim@example.com").status_code == 303
+    cookies = [session_data(client) for client in clients]
+    with app.app_context():
+        stored = set(db.session.execute(db.select(DataRequest.reference)).scalars())
+        mails = db.session.query(MailMessage).count()
+    assert len(stored) == 2 and mails == 2
+    assert [sorted(cookie) for cookie in cookies] == [sorted(cookies[0])] * 3
+    references = [cookie["intake_reference"] for cookie in cookies]
+    assert all(re.fullmatch(r"DSR-[0-9A-Z]{4}-[0-9A-Z]{4}", ref or "") for ref in references)
+    assert set(references[:2]) == stored and references[2] not in stored
+
+    assert press_resend(clients[1], 4) == [202, 202, 202, 429]
+    assert press_resend(clients[2], 4) == [202, 202, 202, 429]
+    with app.app_context():
+        assert db.session.query(MailMessage).count() == 2 + 3  # resends for a real request only
