@@ -8,7 +8,7 @@ import zlib
 from datetime import timedelta
 
 from helpers import csrf_token, submit
-from test_staff_access import AGENT, PASSWORD, logged_in
+from test_staff_access import ADMIN, AGENT, PASSWORD, logged_in
 
 from app.extensions import db
 from app.models import DataRequest, MailMessage, StaffUser, utcnow
@@ -110,3 +110,21 @@ def test_the_cookie_does_not_tell_whether_an_address_hit_its_hourly_limit(make_a
     assert press_resend(clients[2], 4) == [202, 202, 202, 429]
     with app.app_context():
         assert db.session.query(MailMessage).count() == 2 + 3  # resends for a real request only
+
+
+def test_a_response_that_sets_a_cookie_is_never_stored_by_a_cache(app):
+    """The language switch works on every page: on a public one it re-issues a logged-in staff
+    member's whole session cookie, which a shared cache must not keep for the next visitor."""
+    staff = logged_in(app, ADMIN, "admin")
+    switched = staff.get("/?lang=ja")
+    assert switched.status_code == 200 and "Set-Cookie" in switched.headers
+    assert switched.headers.get("Cache-Control") == "no-store"
+    assert "_user_id" in session_data(staff)
+
+    anonymous = app.test_client()
+    for path in ("/", "/?lang=ja", "/?lang=en", "/healthz", "/api/v1/openapi.json"):
+        response = anonymous.get(path)
+        if "Set-Cookie" in response.headers:
+            assert response.headers.get("Cache-Control") == "no-store", path
+    plain = app.test_client().get("/")
+    assert "Set-Cookie" not in plain.headers and "Cache-Control" not in plain.headers
