@@ -8,7 +8,8 @@ import zlib
 from datetime import timedelta, timezone
 
 from helpers import csrf_token, submit
-from test_staff_access import ADMIN, AGENT, PASSWORD, logged_in, make_request
+from sqlalchemy import event
+from test_staff_access import ADMIN, AGENT, PASSWORD, create_staff, logged_in, make_request
 
 from app.extensions import db
 from app.models import DataRequest, MailMessage, StaffUser, utcnow
@@ -181,3 +182,49 @@ def test_a_queue_cursor_in_another_zone_means_the_same_moment(app):
         references = [db.session.get(DataRequest, i).reference for i in (first, second)]
     for page in pages:
         assert references[1] in page and references[0] not in page
+
+
+def database_work(app, client, email):
+    """What one failed login does to the database: each statement's verb and rows, commits."""
+    token = csrf_token(client, "/staff/login")
+    work = []
+    with app.app_context():
+        engine = db.engine
+
+    def statement(conn, cursor, sql, params, context, executemany):
+        work.append((sql.split()[0].upper(), max(cursor.rowcount, 0)))
+
+    def commit(conn):
+        work.append(("COMMIT", 0))
+
+    event.listen(engine, "after_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = client.post("/staff/login", data={
+            "email": email, "password": "wrong password here", "csrf_token": token})
+    finally:
+        event.remove(engine, "after_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert response.status_code == 401
+    return work
+
+
+def test_a_failed_login_writes_the_same_whether_or_not_the_address_has_an_account(make_app):
+    """Timing too noisy to test in a few samples, so the like-for-like work is compared: a
+    write only for real accounts cost a flush to disk (~2 ms) that unknown addresses did not."""
+    app = make_app(RATE_LIMITS={"login": (1000, 600)})
+    create_staff(app, ADMIN, "admin")
+    create_staff(app, AGENT)
+    client = app.test_client()
+    known = database_work(app, client, AGENT)
+    unknown = database_work(app, client, "nobody@craftos.net")
+    assert ("UPDATE", 1) in known and ("COMMIT", 0) in known
+    assert unknown == known
+    for _ in range(3):
+        database_work(app, client, AGENT)
+    assert staff_row(app).failed_logins == 4  # the unknown address counted on nobody
+    assert staff_row(app, ADMIN).failed_logins == 0
+    database_work(app, client, AGENT)  # the fifth: locked
+    assert staff_row(app).locked_until is not None
+    assert database_work(app, client, AGENT) == known  # locked looks the same too
+    assert staff_row(app, ADMIN).failed_logins == 0 and staff_row(app, ADMIN).locked_until is None
