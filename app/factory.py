@@ -5,6 +5,7 @@ import re
 from flask import Flask, jsonify
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import cli, errors, i18n, metrics, security, staff
 from .config import ROOT, from_env
@@ -22,6 +23,17 @@ def _redact(value):
     if not isinstance(value, str):
         return value
     return _PERSONAL_QUERY.sub(r"\1<redacted>", _TOKEN_IN_PATH.sub(r"/\1/<token>", value))
+
+
+class RowId(IntegerConverter):
+    """`<int:...>` in every route: a number an Integer primary key can hold, else a 404.
+
+    Werkzeug's own takes any size; a 20-digit id then reached the database and failed there
+    (OverflowError on SQLite, out of range for PostgreSQL's int4): a 500 instead of not found.
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class RedactTokens(logging.Filter):
@@ -49,6 +61,7 @@ def create_app(config=None):
     if config:
         app.config.update(config)
     app.instance_path = app.config["INSTANCE_DIR"]
+    app.url_map.converters["int"] = RowId  # before any route is added
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

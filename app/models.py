@@ -314,6 +314,10 @@ class StaffUser(db.Model):
     failed_logins = db.Column(db.Integer, nullable=False, default=0)
     locked_until = db.Column(UTCDateTime)
     totp_secret = db.Column(db.String(64))  # optional second factor (base32)
+    # A secret offered on the account page, not yet confirmed with a code. Kept here, not in
+    # the session: the session is a readable cookie, and this seed becomes the second factor.
+    totp_pending_secret = db.Column(db.String(64))
+    totp_pending_at = db.Column(UTCDateTime)
     # Bumped on password change or logout-everywhere: old sessions stop working.
     session_version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

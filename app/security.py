@@ -1,7 +1,7 @@
 """Security headers on every response, and a UTF-8 check on every form body."""
 from urllib.parse import unquote_to_bytes
 
-from flask import render_template, request
+from flask import current_app, render_template, request, session
 from flask_babel import gettext as _
 
 
@@ -40,10 +40,27 @@ def set_security_headers(response):
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if request.path.startswith(PERSONAL_PREFIXES):
+    if request.path.startswith(PERSONAL_PREFIXES) or sets_cookie(response):
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     return response
+
+
+def sets_cookie(response):
+    """Whether the response carries a cookie: a shared cache must never hand it to another
+    visitor (the language switch on a public page re-issues a staff member's whole session).
+
+    Flask adds the session cookie after every after_request hook has run, so the session
+    interface is asked whether it will. Hooks registered after this one (flask-login's
+    remember cookie) run before it, so their cookies are already on the response.
+    """
+    if "Set-Cookie" in response.headers:
+        return True
+    interface = current_app.session_interface
+    if interface.is_null_session(session):
+        return False
+    return session.modified or (bool(session) and interface.should_set_cookie(current_app,
+                                                                               session))
 
 
 def refuse_non_utf8_forms():

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 from test_links import verify_path
+from werkzeug.routing import IntegerConverter
 
 from app.audit import record
 from app.extensions import db
@@ -236,8 +237,7 @@ def test_token_matrix_every_wrong_token_is_refused(fuzz_app, tmp_path):
 def example_url(rule):
     values = {}
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        if converter == "IntegerConverter":
+        if isinstance(rule._converters[name], IntegerConverter):
             values[name] = 1
         elif name == "filename":
             values[name] = "css/site.css"

@@ -23,7 +23,7 @@ from ..intake import (
     unconfirmed_expiry,
 )
 from ..lifecycle import TransitionError, lock, transition
-from ..models import DataRequest, Step, utcnow
+from ..models import DataRequest, Step, new_reference, utcnow
 from ..ratelimit import RateLimited, hit
 from ..tokens import (
     LinkError,
@@ -83,8 +83,10 @@ def new_request():
         # nothing more, and answer as for any address (what we know stays unknowable).
         log.warning("intake: per-address limit reached; request not stored, no mail sent")
         # The same page as any submission, its "send the link again" button included (which
-        # then sends nothing): no sign that this address was asked about this hour.
-        session["intake_reference"] = None
+        # then sends nothing): no sign that this address was asked about this hour. The session
+        # cookie is readable, so it carries a fresh reference like any other; no request has
+        # it, so a resend counts against the same limits and finds nothing to send.
+        session["intake_reference"] = new_reference()
         return redirect(url_for("portal.sent"), code=303)
     zone = form.timezone.data if deadlines.is_valid_zone(form.timezone.data or "") else "UTC"
     data_request = open_request(DataRequest(

@@ -5,8 +5,9 @@ authenticator), is recorded on the admin chain, and moves the session version on
 session of the account ends, this one continues with the new version.
 """
 import time
+from datetime import timedelta
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.security import check_password_hash
@@ -20,7 +21,10 @@ from .auth import count_failure, first_use, start_session
 from .forms import PasswordChangeForm, PasswordConfirmForm, TotpSetupForm
 from .passwords import hash_password
 
-SETUP_SECONDS = 600  # a secret offered for set-up must be confirmed within this time
+# A secret offered for set-up must be confirmed within this time. It waits in the staff row,
+# never in the session: Flask's session is a signed but readable cookie, and a copy of it taken
+# during set-up would otherwise hold the seed of the second factor for as long as it stays on.
+SETUP_SECONDS = 600
 
 
 def confirm_form():
@@ -32,18 +36,24 @@ def own_row():
     return db.session.get(StaffUser, current_user.id)
 
 
-def pending_secret():
-    """The secret offered for set-up in this session, while it is fresh."""
-    pending = session.get("totp_setup")
-    if pending and time.time() - pending["at"] <= SETUP_SECONDS:
-        return pending["secret"]
-    session.pop("totp_setup", None)
+def pending_secret(row):
+    """The secret offered for set-up, while it is fresh; a stale one is forgotten."""
+    at = row.totp_pending_at
+    if row.totp_pending_secret and at and utcnow() - at <= timedelta(seconds=SETUP_SECONDS):
+        return row.totp_pending_secret
+    if row.totp_pending_secret or at:
+        forget_pending(row)
+        db.session.commit()
     return None
+
+
+def forget_pending(row):
+    row.totp_pending_secret = row.totp_pending_at = None
 
 
 def account_page(status=200, **forms):
     row = own_row()
-    secret = None if row.totp_secret else pending_secret()
+    secret = None if row.totp_secret else pending_secret(row)
     return render_template(
         "staff/account.html", row=row, secret=secret,
         uri=totp.provisioning_uri(secret, row.email, "DSR Portal") if secret else None,
@@ -100,7 +110,8 @@ def account_totp_start():
         return redirect(url_for("staff.account"))
     if not form.validate() or not password_is_right(row, form):
         return account_page(400, confirm_form=form)
-    session["totp_setup"] = {"secret": totp.new_secret(), "at": time.time()}
+    row.totp_pending_secret, row.totp_pending_at = totp.new_secret(), utcnow()
+    db.session.commit()
     return redirect(url_for("staff.account"))
 
 
@@ -108,7 +119,7 @@ def account_totp_start():
 def account_totp_confirm():
     form = TotpSetupForm()
     row = own_row()
-    secret = pending_secret()
+    secret = pending_secret(row)
     if row.totp_secret or secret is None:
         flash(_("Start the set-up again: the offered secret has expired."))
         return redirect(url_for("staff.account"))
@@ -120,7 +131,7 @@ def account_totp_confirm():
                               "newest code.")]
         return account_page(400, setup_form=form)
     row.totp_secret = secret
-    session.pop("totp_setup", None)
+    forget_pending(row)
     save(row, "set own second factor")
     flash(_("Your second factor is on: from now on you log in with a code as well."))
     return redirect(url_for("staff.account"))

@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_login import UserMixin, current_user, login_user, logout_user
 from redis.exceptions import RedisError
+from sqlalchemy import func
 from werkzeug.security import check_password_hash
 
 from ..extensions import db
@@ -79,7 +80,8 @@ def find_staff(email):
 def check_login(email, password):
     """The staff row when email and password are right and the account may log in, else None.
 
-    A failure on an existing account counts towards its lockout; the scrypt check always runs.
+    A failure on an existing account counts towards its lockout; the scrypt check and the
+    failure's write always run, whatever the address.
     """
     row = find_staff(email)
     now = utcnow()
@@ -92,8 +94,7 @@ def check_login(email, password):
             login_succeeded(row)
         db.session.commit()
         return row
-    if row is not None and not locked:
-        count_failure(row.id, now)
+    count_failure(row.id if row is not None and not locked else None, now)
     db.session.commit()
     return None
 
@@ -104,20 +105,30 @@ def login_succeeded(row):
 
 
 def count_failure(staff_id, now):
-    """One atomic increment; the failure that reaches the limit locks the account."""
+    """One atomic increment; the failure that reaches the limit locks the account.
+
+    With no account to count against (`staff_id` None: an unknown address, or an account
+    locked already) the same statements rewrite the first staff row unchanged. A failure then
+    costs one durable write either way: were only real accounts written, the commit's flush to
+    disk would tell which addresses have one.
+    """
     config = current_app.config
+    step = 0 if staff_id is None else 1
+    target = (db.select(func.min(StaffUser.id)).scalar_subquery() if staff_id is None
+              else staff_id)
     db.session.execute(
-        db.update(StaffUser).where(StaffUser.id == staff_id)
-        .values(failed_logins=StaffUser.failed_logins + 1)
+        db.update(StaffUser).where(StaffUser.id == target)
+        .values(failed_logins=StaffUser.failed_logins + step)
         .execution_options(synchronize_session=False))
     db.session.execute(
         db.update(StaffUser)
-        .where(StaffUser.id == staff_id,
+        .where(StaffUser.id == target, db.literal(step) == 1,
                StaffUser.failed_logins >= config["STAFF_LOCKOUT_FAILURES"])
         .values(failed_logins=0,
                 locked_until=now + timedelta(seconds=config["STAFF_LOCKOUT_SECONDS"]))
         .execution_options(synchronize_session=False))
-    log.info("staff login failed for account %s", staff_id)
+    if staff_id is not None:
+        log.info("staff login failed for account %s", staff_id)
 
 
 def safe_next(target):

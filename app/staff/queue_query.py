@@ -5,7 +5,7 @@ ix_data_requests_due_id instead of counting past every earlier row.
 """
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, tuple_, union_all
 
@@ -61,11 +61,21 @@ class QueueFilters:
 
 
 def parse_cursor(raw):
+    """(due_at in UTC, id) from "<due_at iso>_<id>", or None for anything else.
+
+    The id must be a number the column can hold (a 20-digit one reached the database and gave
+    a 500); a time without a zone is read as UTC, the zone of the column.
+    """
+    due, _, ident = raw.rpartition("_")
+    if not NUMBER.match(ident):
+        return None
     try:
-        due, _, ident = raw.rpartition("_")
-        return datetime.fromisoformat(due), int(ident)
+        moment = datetime.fromisoformat(due)
     except ValueError:
         return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc), int(ident)
 
 
 def make_cursor(row):
@@ -129,7 +139,10 @@ def queue_page(filters, staff_id, now, secret_key, size):
     cursor = parse_cursor(filters.after) if filters.after else None
     descending = filters.order == "-due"
     if cursor is not None:
-        where.append(key < tuple_(*cursor) if descending else key > tuple_(*cursor))
+        # Bound with the columns' own types: the time is stored as naive UTC.
+        after = tuple_(db.literal(cursor[0], DataRequest.due_at.type),
+                       db.literal(cursor[1], DataRequest.id.type))
+        where.append(key < after if descending else key > after)
     order = ((DataRequest.due_at.desc(), DataRequest.id.desc()) if descending
              else (DataRequest.due_at, DataRequest.id))
     parts = [db.select(*COLUMNS).where(*where, *([] if branch is None else [branch]))
