@@ -1,13 +1,15 @@
-"""Redis-backed fixed-window rate limits for intake, resend, verify and status pages.
+"""Redis-backed rate limits for intake, resend, verify, status, login and the API.
 
-One INCR per hit, with the window's expiry set when the counter is created. When Redis cannot be
+A window opens with a client's first hit and lasts its length: one counter per client and
+bucket, created with its expiry, one INCR per hit. Windows aligned to the clock would let a
+client spend two allowances across a boundary (the last second of one, the first of the next),
+and would reset a counter in the middle of anyone's burst. When Redis cannot be
 reached the limiter lets the hit through and logs it: refusing every data-subject request while
 Redis is down would cost people their rights to stop a flood that is not happening.
 """
 import hashlib
 import ipaddress
 import logging
-import time
 
 from flask import current_app, request
 from redis.exceptions import RedisError
@@ -43,16 +45,17 @@ def client_key():
 def hit(bucket, key=None):
     """Count a hit on `bucket` for this client (or `key`); raise RateLimited past the limit."""
     limit, window = current_app.config["RATE_LIMITS"][bucket]
-    window_start = int(time.time()) // window
-    redis_key = f"dsr:rl:{bucket}:{key or client_key()}:{window_start}"
+    redis_key = f"dsr:rl:{bucket}:{key or client_key()}"
     try:
+        # One MULTI/EXEC: SET NX EX creates the counter with its expiry in one step (EXPIRE
+        # NX needs Redis 7), so a counter never lives without one.
         pipe = redis_connection().pipeline()
-        # SET NX EX creates the counter with its expiry in one step (EXPIRE NX needs Redis 7).
         pipe.set(redis_key, 0, ex=window, nx=True)
         pipe.incr(redis_key)
-        count = pipe.execute()[1]
+        pipe.ttl(redis_key)
+        _, count, left = pipe.execute()
     except RedisError as exc:
         log.warning("rate limiter unavailable (%s); allowing the request", type(exc).__name__)
         return
     if count > limit:
-        raise RateLimited(retry_after=window - int(time.time()) % window)
+        raise RateLimited(retry_after=left if left > 0 else window)
