@@ -87,7 +87,9 @@ def test_export_covers_the_portable_part_and_names_the_rest():
 
 
 @pytest.mark.parametrize("with_chroma", [False, True])
-def test_demo_exports_everything_the_person_provided_but_usage_analytics(with_chroma):
+def test_demo_exports_everything_the_person_provided_but_what_was_observed(with_chroma):
+    """Usage analytics and the instance's CPU/bandwidth metering are observed, not provided."""
     datamap = parse_datamap(render_datamap(Path("/demo"), with_chroma))
     assert left_out_of_export(datamap) == [
+        {"store": "instance_metrics", "whole_store": True, "tables": ["instance_usage"]},
         {"store": "analytics", "whole_store": True, "tables": ["usage_analytics"]}]
