@@ -13,6 +13,15 @@ KINDS = ("sql", "files", "chroma", "http", "manual")
 ON_ERASE = ("delete", "anonymize", "retain")
 # Every identity graph starts from the verified email address.
 ROOT_IDENTITY = "email"
+# Texts a company may give in other languages (`translations.<language>.<key>`), per level.
+TRANSLATABLE_STORE_KEYS = ("purpose", "categories", "recipients", "retention", "source",
+                           "retain_reason", "instructions")
+TRANSLATABLE_TABLE_KEYS = ("retain_reason",)
+LIST_KEYS = ("categories", "recipients")
+
+# language code ('ja', 'ja-jp': lower case, '-' separated) -> translated key -> text or texts
+Translations = dict[str, dict[str, str | tuple[str, ...]]]
+
 
 class DataMapError(Exception):
     """The data map is invalid; ``messages`` lists every problem found."""
@@ -44,8 +53,13 @@ class TableMap:
     retain_reason: str | None = None
     # False: the company derived or created these rows itself; an Art. 20 export leaves them out.
     portable: bool = True
+    translations: Translations = field(default_factory=dict)
     line: int | None = None
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def translation(self, key: str, language: str | None) -> str | None:
+        """``key`` (retain_reason) in ``language``, or None when the map gives none."""
+        return pick_translation(self.translations, key, language)
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class StoreConfig:
     retain_reason: str | None = None
     instructions: str | None = None
     portable: bool = True  # kinds without tables; a sql store says it per table
+    translations: Translations = field(default_factory=dict)
     line: int | None = None
     source_path: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
@@ -95,6 +110,15 @@ class StoreConfig:
             else (self.source_path or "<datamap>")
         )
         return f"{prefix}: {', '.join(parts)}"
+
+    def translation(self, key: str, language: str | None) -> str | tuple[str, ...] | None:
+        """``key`` (purpose, categories...) in ``language``, or None when the map gives none."""
+        return pick_translation(self.translations, key, language)
+
+    def text(self, key: str, language: str | None = None) -> str | tuple[str, ...] | None:
+        """This store's ``key`` for a reader of ``language``: its translation, else as written."""
+        found = self.translation(key, language)
+        return found if found is not None else getattr(self, key)
 
     def identities_used(self) -> set[str]:
         """Identity names this store needs to find a person."""
@@ -120,6 +144,25 @@ class DataMap:
             if store.name == name:
                 return store
         raise KeyError(name)
+
+
+def language_tag(code: str) -> str:
+    """A language code as translations are keyed: 'ja_JP' (Babel) and 'ja-JP' -> 'ja-jp'."""
+    return code.strip().replace("_", "-").lower()
+
+
+def pick_translation(translations: Translations, key: str, language: str | None):
+    """``key`` in ``language`` from ``translations``: the exact language ('ja-jp'), else its
+    base language ('ja'); None when neither translates it (the caller keeps the text as
+    written in the base key)."""
+    if not language or not translations:
+        return None
+    tag = language_tag(language)
+    for candidate in (tag, tag.split("-")[0]):
+        value = translations.get(candidate, {}).get(key)
+        if value is not None:
+            return value
+    return None
 
 
 def template_fields(template: str) -> list[str]:

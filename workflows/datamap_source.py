@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+_KEY = re.compile(r'\s*([A-Za-z0-9_-]+(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"))*)\s*=')
+
 
 class SourceLines:
     """Where each store, table and key sits in the file, so messages can point at it."""
@@ -21,8 +23,12 @@ class SourceLines:
             elif re.match(r"\s*\[\[\s*stores\.tables\s*\]\]", line) and self.stores:
                 target = {"line": n, "keys": {}}
                 self.stores[-1]["tables"].append(target)
-            elif target is not None and (m := re.match(r"\s*([A-Za-z0-9_-]+)\s*=", line)):
-                target["keys"].setdefault(m.group(1), n)
+            elif target is not None and (m := _KEY.match(line)):
+                # A dotted key (translations.ja.purpose) is recorded at every depth, so a
+                # message about any part of it points at the line that starts it.
+                parts = [part.strip().strip('"') for part in m.group(1).split(".")]
+                for depth in range(1, len(parts) + 1):
+                    target["keys"].setdefault(".".join(parts[:depth]), n)
 
     def _block(self, store: int, table: int | None) -> dict | None:
         if store >= len(self.stores):
@@ -38,9 +44,17 @@ class SourceLines:
         return dict(block["keys"]) if block else {}
 
     def key(self, key: str | None, store: int, table: int | None = None) -> int | None:
-        """1-based line of ``key =`` in the store (or table) block, else the block's header."""
+        """1-based line of ``key =`` in the store (or table) block, else the block's header.
+
+        A dotted key written as an inline table (``translations = { ja = {...} }``) has no line
+        of its own: the line of its nearest written parent stands for it."""
         block = self._block(store, table)
-        return block["keys"].get(key, block["line"]) if block else None
+        if not block:
+            return None
+        keys = block["keys"]
+        while key and key not in keys and "." in key:
+            key = key.rsplit(".", 1)[0]
+        return keys.get(key, block["line"])
 
 
 def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
