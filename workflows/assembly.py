@@ -24,7 +24,7 @@ from app.storage import storage, work_dir
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
-from workflows.datamap import load_datamap
+from workflows.datamap import DataMapError, load_datamap
 from workflows.legal_texts import TRANSFER_TO_JAPAN
 from workflows.reports import counted_outcomes, deletion_certificate
 from workflows.stores import make_store
@@ -71,9 +71,9 @@ def found_for_person(step):
 
 
 def statement(data_request, steps=()):
-    """The Art. 15(1) facts per store, from the data map (no store is contacted), with what
-    each store's step found for the person; for an export, also the names of what it leaves
-    out as not portable."""
+    """The Art. 15(1) facts per store, from the data map (no store is contacted) and in the
+    request's language where the map translates them, with what each store's step found for
+    the person; for an export, also the names of what it leaves out as not portable."""
     config = current_app.config
     datamap = load_datamap(config["STORES_CONFIG"])
     found = {step.store: found_for_person(step) for step in steps}
@@ -81,7 +81,8 @@ def statement(data_request, steps=()):
     for store_config in datamap.stores:
         store = make_store(store_config)
         try:
-            stores.append({**store.describe(), **found.get(store_config.name, {})})
+            stores.append({**store.describe(data_request.locale),
+                           **found.get(store_config.name, {})})
         finally:
             store.close()
     facts = {
@@ -172,6 +173,8 @@ def certificate_facts(data_request, steps, completed_at):
                        "manual": "task" in result, "note": result.get("note")})
         if result.get("verified_empty"):
             verified.append(step.store)
+    if any(o.get("action") == "retained" for s in stores for o in s["outcomes"]):
+        stores = kept_reasons_in_language(stores, data_request.locale)
     return {
         "company": current_app.config["COMPANY_NAME"],
         "contact": current_app.config["COMPANY_CONTACT"],
@@ -181,6 +184,38 @@ def certificate_facts(data_request, steps, completed_at):
         "backups_roll_off": local_date(rolloff, data_request.timezone).isoformat(),
         "verified_empty": verified,
     }
+
+
+def kept_reasons_in_language(stores, language):
+    """The certificate's stores with each kept table's reason in the person's language.
+
+    Erase steps record the reason as the data map writes it. Where the map translates that
+    very text (the table's retain_reason, or a files/chroma store's), the certificate gives the
+    translation; a reason the map no longer holds, or an http store's own, stays as recorded.
+    """
+    try:
+        datamap = load_datamap(current_app.config["STORES_CONFIG"])
+    except (DataMapError, OSError) as err:
+        # The erasure is done: a map broken since must not hold back its certificate.
+        current_app.logger.warning("certificate: kept reasons as recorded (data map: %s)", err)
+        return stores
+    configs = {store.name: store for store in datamap.stores}
+    return [{**store, "outcomes": [
+        {**o, "reason": _kept_reason(configs.get(store["store"]), o, language)}
+        if o.get("action") == "retained" else o
+        for o in store["outcomes"]]} for store in stores]
+
+
+def _kept_reason(config, outcome, language):
+    recorded = outcome.get("reason")
+    if config is None:
+        return recorded
+    owner = next((t for t in config.tables if t.table == outcome.get("table")), None)
+    if owner is None and config.tables:
+        return recorded  # a table the map does not name
+    owner = owner or config
+    translated = owner.translation("retain_reason", language)
+    return translated if translated is not None and owner.retain_reason == recorded else recorded
 
 
 def erasure_summary(facts):

@@ -61,6 +61,11 @@ class TableMap:
         """``key`` (retain_reason) in ``language``, or None when the map gives none."""
         return pick_translation(self.translations, key, language)
 
+    def text(self, key: str, language: str | None = None) -> str | None:
+        """This table's ``key`` for a reader of ``language``: its translation, else as written."""
+        found = self.translation(key, language)
+        return found if found is not None else getattr(self, key)
+
 
 @dataclass(frozen=True)
 class StoreConfig:

@@ -148,27 +148,30 @@ class Store(abc.ABC):
         """Problems with the live store (unreachable, missing table...); empty when fine."""
         return []
 
-    def describe(self) -> dict:
-        """Art. 15(1) facts for this store: purpose, categories, recipients, retention, source."""
+    def describe(self, language: str | None = None) -> dict:
+        """Art. 15(1) facts for this store: purpose, categories, recipients, retention, source,
+        in ``language`` where the data map translates them (as written otherwise)."""
         c = self.config
         return {
             "store": c.name,
             "kind": c.kind,
-            "purpose": c.purpose,
-            "categories": list(c.categories),
-            "recipients": list(c.recipients),
-            "retention": c.retention,
-            "source": c.source,
-            "on_erase": self.erase_rules(),
+            "purpose": c.text("purpose", language),
+            "categories": list(c.text("categories", language)),
+            "recipients": list(c.text("recipients", language)),
+            "retention": c.text("retention", language),
+            "source": c.text("source", language),
+            "on_erase": self.erase_rules(language),
         }
 
-    def erase_rules(self) -> dict[str, dict]:
-        """What erasure will do, per table: the rule and, for retain, the legal reason."""
+    def erase_rules(self, language: str | None = None) -> dict[str, dict]:
+        """What erasure will do, per table: the rule and, for retain, the legal reason (in
+        ``language`` where the data map translates it)."""
         c = self.config
         if c.tables:
-            return {t.table: {"rule": t.on_erase, "reason": t.retain_reason} for t in c.tables}
+            return {t.table: {"rule": t.on_erase, "reason": t.text("retain_reason", language)}
+                    for t in c.tables}
         if c.on_erase:
-            return {c.kind: {"rule": c.on_erase, "reason": c.retain_reason}}
+            return {c.kind: {"rule": c.on_erase, "reason": c.text("retain_reason", language)}}
         return {}
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
