@@ -1,5 +1,5 @@
 """The texts a company writes in its data map reach a person in their language: a request made
-in Japanese gets the map's Japanese purpose, categories, recipients, retention and source in
+in Japanese gets the map's Japanese purpose, categories, recipients and retention in
 index.html and report.pdf, and the Japanese reason for each kept table on the deletion
 certificate, made by a real RQ worker on real SQLite stores. A request in English gets the
 documents it always got.
@@ -11,40 +11,24 @@ from types import SimpleNamespace
 
 import pytest
 from pdf_support import pdf_unicode_text
-from test_archive_language import ask, certificate_of, squeezed
+from test_archive_language import DATAMAP, ask, certificate_of, squeezed
 from test_export_portability import archive_of
 
 from workflows.assembly import certificate_facts, statement
 from workflows.reports import art15_report, deletion_certificate
 
-TRANSLATED = """\
-[[stores]]
-name = "accounts"
-kind = "sql"
-url = "sqlite:///{db}"
-purpose = "Provide and secure your account"
-categories = ["account", "contact details"]
-recipients = ["Cloud infrastructure provider"]
+# test_archive_language's map, with Japanese texts for the store and the kept table.
+TRANSLATED = DATAMAP.replace('retention = "Account lifetime + 90 days"\n', """\
 retention = "Account lifetime + 90 days"
-source = "You, when you registered"
 translations.ja.purpose = "アカウントの提供と保護"
 translations.ja.categories = ["アカウント情報", "連絡先"]
 translations.ja.recipients = ["クラウドインフラ事業者"]
 translations.ja.retention = "アカウントの存続期間および削除後90日間"
-translations.ja.source = "ご登録時にお客様ご本人から"
-  [[stores.tables]]
-  table = "users"
-  match = {{ column = "email", identity = "email" }}
-  provides = {{ user_id = "id" }}
-  on_erase = "delete"
-  [[stores.tables]]
-  table = "invoices"
-  match = {{ column = "user_id", identity = "user_id" }}
-  on_erase = "retain"
-  retain_reason = "Tax law: 7 years"
+""").replace('retain_reason = "Tax law: 7 years"\n', """\
+retain_reason = "Tax law: 7 years"
   translations.ja.retain_reason = "税法上の義務により7年間保存します"
-"""
-PLAIN = "".join(line + "\n" for line in TRANSLATED.splitlines() if "translations" not in line)
+""")
+PLAIN = DATAMAP
 
 
 def make_shop(tmp_path, datamap):
@@ -80,14 +64,13 @@ def test_a_japanese_archive_gives_the_data_maps_japanese_texts(shop_app):
     for label, text in (("利用目的", "アカウントの提供と保護"),
                         ("データの種類", "アカウント情報, 連絡先"),
                         ("提供先", "クラウドインフラ事業者"),
-                        ("保存期間", "アカウントの存続期間および削除後90日間"),
-                        ("取得元", "ご登録時にお客様ご本人から")):
+                        ("保存期間", "アカウントの存続期間および削除後90日間")):
         assert f"<dt>{label}</dt><dd>{text}</dd>" in index
     assert "Provide and secure your account" not in index
 
     report = squeezed(archive.read("report.pdf"))
     for text in ("アカウントの提供と保護", "アカウント情報,連絡先", "クラウドインフラ事業者",
-                 "アカウントの存続期間および削除後90日間", "ご登録時にお客様ご本人から",
+                 "アカウントの存続期間および削除後90日間",
                  "税法上の義務により7年間保存します"):
         assert text in report
     assert "Provideandsecureyouraccount" not in report and "Taxlaw:7years" not in report
