@@ -25,7 +25,7 @@ MAX_CORRECTIONS = 10
 SUPPORTED_API_MAJORS = ("1", "2")
 # Control characters other than tab and newlines: PostgreSQL refuses NUL, people never type them.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_API_VERSION = re.compile(r"^(\d{1,3})(\.\d{1,3}){0,2}$")
+_API_VERSION = re.compile(r"([0-9]{1,3})(\.[0-9]{1,3}){0,2}")
 
 
 @dataclass
@@ -74,7 +74,8 @@ def _string(body, field, *, required=True, max_length=254):
 
 def subject_request_id(value):
     """The canonical (lowercase) form of a UUID string, or None for anything else."""
-    if not isinstance(value, str) or len(value) != 36:
+    # ASCII only: uuid.UUID() goes through int(), which also reads digits like "١" as hex.
+    if not isinstance(value, str) or len(value) != 36 or not value.isascii():
         return None
     try:
         return str(uuid.UUID(value))
@@ -179,7 +180,7 @@ def _api_version(body):
     version = body.get("api_version")
     if version is None:
         return
-    match = _API_VERSION.match(version) if isinstance(version, str) else None
+    match = _API_VERSION.fullmatch(version) if isinstance(version, str) else None
     if not match or match.group(1) not in SUPPORTED_API_MAJORS:
         raise invalid("api_version", "Supported api_version: 2.0 (1.x is accepted too).",
                       "unsupported_api_version")
