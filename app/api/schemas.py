@@ -25,6 +25,8 @@ MAX_CORRECTIONS = 10
 SUPPORTED_API_MAJORS = ("1", "2")
 # Control characters other than tab and newlines: PostgreSQL refuses NUL, people never type them.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What http.client refuses in a request line (it raises InvalidURL): controls and the space.
+_UNSENDABLE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
 _API_VERSION = re.compile(r"([0-9]{1,3})(\.[0-9]{1,3}){0,2}")
 
 
@@ -135,8 +137,12 @@ def _email(identities):
 
 def callback_url(value, allowed_hosts):
     """Only http(s) URLs with a host and no credentials; the host allow-list when one is set
-    (the processor POSTs to these URLs, so without a list they could aim it at internal hosts)."""
-    if not isinstance(value, str) or len(value) > 2000 or _BAD_CHARS.search(value):
+    (the processor POSTs to these URLs, so without a list they could aim it at internal hosts).
+    Only what http.client can send: printable ASCII without spaces. A controller percent-encodes
+    a non-ASCII path and writes a non-ASCII host in punycode; we never re-encode its URL, which
+    comes back verbatim as status_callback_url in the callback body."""
+    if (not isinstance(value, str) or len(value) > 2000 or not value.isascii()
+            or _UNSENDABLE_URL_CHARS.search(value)):
         return False
     try:
         parts = urlparse(value)
@@ -145,6 +151,10 @@ def callback_url(value, allowed_hosts):
     except ValueError:
         return False
     if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+        return False
+    # DNS names: labels of 1 to 63 characters (the idna codec raises on others when connecting).
+    if len(host) > 253 or not all(0 < len(label) <= 63
+                                  for label in host.removesuffix(".").split(".")):
         return False
     return not allowed_hosts or host.lower() in allowed_hosts
 
@@ -156,7 +166,8 @@ def _callback_urls(body, allowed_hosts):
                       f"status_callback_urls must be a list of at most {MAX_CALLBACK_URLS} URLs.")
     if not all(callback_url(url, allowed_hosts) for url in urls):
         raise invalid("status_callback_urls", "Callback URLs must be http(s) URLs on an allowed "
-                      "host, without credentials.", "invalid_callback_url")
+                      "host, without credentials, in printable ASCII (percent-encode the rest).",
+                      "invalid_callback_url")
     return list(dict.fromkeys(urls))
 
 
