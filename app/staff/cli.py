@@ -2,6 +2,7 @@
 import sys
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
@@ -19,9 +20,29 @@ sla_cli = AppGroup("sla", help="Deadline reminders and escalations.")
 
 
 def read_password(from_stdin):
+    """The new password, from one line of standard input (UTF-8: hash_password encodes it)
+    or prompted twice."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        line = sys.stdin.buffer.readline()
+        try:
+            return line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise click.ClickException("the password must be UTF-8 text") from exc
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def checked_email(email):
+    """The address as the console's staff form takes it (stripped, lowercased), once
+    email_validator accepts it without a DNS check."""
+    email = email.strip()
+    try:
+        if len(email) > 254:
+            raise EmailNotValidError("The address is longer than 254 characters.")
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise click.BadParameter(f"not a valid email address, like name@example.com ({exc})",
+                                 param_hint="EMAIL") from exc
+    return email.lower()
 
 
 def find(email):
@@ -38,10 +59,11 @@ def find(email):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def staff_create(email, role, password_stdin):
     """Create a staff account; the password is prompted (never an argument: shell history)."""
+    email = checked_email(email)
     password = read_password(password_stdin)
     if len(password) < MIN_PASSWORD:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
-    row = StaffUser(email=email.strip().lower(), role=role, password_hash=hash_password(password))
+    row = StaffUser(email=email, role=role, password_hash=hash_password(password))
     db.session.add(row)
     try:
         db.session.flush()
@@ -49,7 +71,7 @@ def staff_create(email, role, password_stdin):
         raise click.ClickException(f"{email} already has an account") from exc
     record_admin("cli", "created staff", f"staff:{row.id}", f"role {role}")
     db.session.commit()
-    click.echo(f"{role} {email.strip().lower()} created")
+    click.echo(f"{role} {email} created")
 
 
 @staff_cli.command("password")

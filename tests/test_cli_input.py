@@ -1,0 +1,57 @@
+"""Operator commands given bad input answer with a clear error and a non-zero exit, never a
+traceback, and write nothing."""
+import pytest
+from werkzeug.security import check_password_hash
+
+from app.extensions import db
+from app.models import StaffUser
+
+PASSWORD = "correct horse battery"
+
+
+def invoke(app, args, stdin=None):
+    result = app.test_cli_runner().invoke(args=args, input=stdin)
+    # A click error exits through SystemExit; anything else is a traceback for the operator.
+    assert isinstance(result.exception, SystemExit | None), result.exception
+    return result
+
+
+def staff_emails(app):
+    with app.app_context():
+        return db.session.execute(db.select(StaffUser.email)).scalars().all()
+
+
+@pytest.mark.parametrize("email", ["", "   ", "not an email", "d\x01@b.example",
+                                   "a b@example.com", "admin@localhost",
+                                   "a" * 250 + "@example.com"])
+def test_staff_create_refuses_what_is_not_an_email_address(app, email):
+    result = invoke(app, ["staff", "create", email, "--role", "admin", "--password-stdin"],
+                    PASSWORD + "\n")
+    assert result.exit_code == 2
+    assert "not a valid email address" in result.output
+    assert staff_emails(app) == []
+
+
+def test_staff_create_stores_the_address_as_the_console_does(app):
+    result = invoke(app, ["staff", "create", "  Admin@Example.COM ", "--role", "admin",
+                          "--password-stdin"], PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert staff_emails(app) == ["admin@example.com"]
+
+
+def test_a_password_on_stdin_that_is_not_utf8_is_refused(app):
+    result = invoke(app, ["staff", "create", "c@b.example", "--password-stdin"],
+                    b"longpassword\xff123456\n")
+    assert result.exit_code == 1
+    assert "the password must be UTF-8 text" in result.output
+    assert staff_emails(app) == []
+
+
+def test_a_utf8_password_on_stdin_is_read_whole(app):
+    password = "pässwörd längtig ✓"
+    result = invoke(app, ["staff", "create", "c@b.example", "--password-stdin"],
+                    (password + "\r\n").encode())
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        row = db.session.execute(db.select(StaffUser)).scalar_one()
+        assert check_password_hash(row.password_hash, password)
