@@ -55,3 +55,18 @@ def test_a_utf8_password_on_stdin_is_read_whole(app):
     with app.app_context():
         row = db.session.execute(db.select(StaffUser)).scalar_one()
         assert check_password_hash(row.password_hash, password)
+
+
+@pytest.mark.parametrize("now", ["garbage", "2026-13-01T00:00", "9999-12-31T00:00",
+                                 "0001-01-01T00:00+01:00", "２０２６-01-31"])
+def test_sla_sweep_refuses_a_now_that_is_not_a_usable_date_time(app, now):
+    result = invoke(app, ["sla", "sweep", "--now", now])
+    assert result.exit_code == 2
+    assert "--now" in result.output
+
+
+@pytest.mark.parametrize("now", ["2026-01-31T09:00", "2026-01-31T09:00+09:00", "2026-01-31"])
+def test_sla_sweep_takes_an_iso_now(app, now):
+    result = invoke(app, ["sla", "sweep", "--now", now])
+    assert result.exit_code == 0, result.output
+    assert "digest=" in result.output

@@ -1,5 +1,6 @@
 """`flask --app wsgi staff ...` (accounts) and `flask --app wsgi sla sweep`."""
 import sys
+from datetime import datetime, timezone
 
 import click
 from email_validator import EmailNotValidError, validate_email
@@ -135,8 +136,25 @@ def staff_deactivate(email):
     click.echo(f"{row.email} deactivated; {released} open request(s) unassigned")
 
 
+def iso_moment(ctx, param, value):
+    """--now as an aware UTC datetime (a bare time means UTC), or a usage error."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise click.BadParameter("must be an ISO date-time, like 2026-01-31T09:00") from exc
+    if moment.year > 9998:  # the sweep looks 7 days ahead
+        raise click.BadParameter("must be before the year 9999")
+    return moment
+
+
 @sla_cli.command("sweep")
-@click.option("--now", default=None, help="Pretend it is this ISO time (UTC), for testing.")
+@click.option("--now", default=None, callback=iso_moment,
+              help="Pretend it is this ISO time (UTC unless it has an offset), for testing.")
 def sla_sweep(now):
     """Send due reminders, overdue escalations and the daily digest (each once)."""
     counts = sweep(now)
