@@ -1,6 +1,7 @@
 """Operator commands given bad input answer with a clear error and a non-zero exit, never a
 traceback, and write nothing."""
 import pytest
+from api_support import make_key
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
@@ -70,3 +71,18 @@ def test_sla_sweep_takes_an_iso_now(app, now):
     result = invoke(app, ["sla", "sweep", "--now", now])
     assert result.exit_code == 0, result.output
     assert "digest=" in result.output
+
+
+@pytest.mark.parametrize("key_id", ["99999999999999999999", "2147483648", "0", "-1", "x"])
+def test_api_key_revoke_refuses_an_id_out_of_range(app, key_id):
+    result = invoke(app, ["api-key", "revoke", "--", key_id])
+    assert result.exit_code == 2
+    assert "KEY_ID" in result.output
+
+
+def test_api_key_revoke_still_revokes_and_names_a_missing_id(app):
+    key_id, _ = make_key(app, "read")
+    assert invoke(app, ["api-key", "revoke", str(key_id)]).exit_code == 0
+    missing = invoke(app, ["api-key", "revoke", "2147483647"])
+    assert missing.exit_code == 1
+    assert "no API key with id 2147483647" in missing.output
