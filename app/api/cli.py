@@ -30,7 +30,9 @@ def create(name, scopes, created_by):
 
 
 @api_key_cli.command("revoke")
-@click.argument("key_id", type=int)
+# Bounded like the column (a 32-bit integer in PostgreSQL): a larger number overflowed the
+# database driver with a traceback instead of "no API key".
+@click.argument("key_id", type=click.IntRange(1, 2**31 - 1))
 def revoke(key_id):
     """Revoke key KEY_ID (the number `api-key list` shows); it stops working at once."""
     api_key = revoke_api_key(key_id)

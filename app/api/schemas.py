@@ -25,7 +25,9 @@ MAX_CORRECTIONS = 10
 SUPPORTED_API_MAJORS = ("1", "2")
 # Control characters other than tab and newlines: PostgreSQL refuses NUL, people never type them.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_API_VERSION = re.compile(r"^(\d{1,3})(\.\d{1,3}){0,2}$")
+# What http.client refuses in a request line (it raises InvalidURL): controls and the space.
+_UNSENDABLE_URL_CHARS = re.compile(r"[\x00-\x20\x7f]")
+_API_VERSION = re.compile(r"([0-9]{1,3})(\.[0-9]{1,3}){0,2}")
 
 
 @dataclass
@@ -74,7 +76,8 @@ def _string(body, field, *, required=True, max_length=254):
 
 def subject_request_id(value):
     """The canonical (lowercase) form of a UUID string, or None for anything else."""
-    if not isinstance(value, str) or len(value) != 36:
+    # ASCII only: uuid.UUID() goes through int(), which also reads digits like "١" as hex.
+    if not isinstance(value, str) or len(value) != 36 or not value.isascii():
         return None
     try:
         return str(uuid.UUID(value))
@@ -134,8 +137,12 @@ def _email(identities):
 
 def callback_url(value, allowed_hosts):
     """Only http(s) URLs with a host and no credentials; the host allow-list when one is set
-    (the processor POSTs to these URLs, so without a list they could aim it at internal hosts)."""
-    if not isinstance(value, str) or len(value) > 2000 or _BAD_CHARS.search(value):
+    (the processor POSTs to these URLs, so without a list they could aim it at internal hosts).
+    Only what http.client can send: printable ASCII without spaces. A controller percent-encodes
+    a non-ASCII path and writes a non-ASCII host in punycode; we never re-encode its URL, which
+    comes back verbatim as status_callback_url in the callback body."""
+    if (not isinstance(value, str) or len(value) > 2000 or not value.isascii()
+            or _UNSENDABLE_URL_CHARS.search(value)):
         return False
     try:
         parts = urlparse(value)
@@ -144,6 +151,10 @@ def callback_url(value, allowed_hosts):
     except ValueError:
         return False
     if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+        return False
+    # DNS names: labels of 1 to 63 characters (the idna codec raises on others when connecting).
+    if len(host) > 253 or not all(0 < len(label) <= 63
+                                  for label in host.removesuffix(".").split(".")):
         return False
     return not allowed_hosts or host.lower() in allowed_hosts
 
@@ -155,7 +166,8 @@ def _callback_urls(body, allowed_hosts):
                       f"status_callback_urls must be a list of at most {MAX_CALLBACK_URLS} URLs.")
     if not all(callback_url(url, allowed_hosts) for url in urls):
         raise invalid("status_callback_urls", "Callback URLs must be http(s) URLs on an allowed "
-                      "host, without credentials.", "invalid_callback_url")
+                      "host, without credentials, in printable ASCII (percent-encode the rest).",
+                      "invalid_callback_url")
     return list(dict.fromkeys(urls))
 
 
@@ -179,7 +191,7 @@ def _api_version(body):
     version = body.get("api_version")
     if version is None:
         return
-    match = _API_VERSION.match(version) if isinstance(version, str) else None
+    match = _API_VERSION.fullmatch(version) if isinstance(version, str) else None
     if not match or match.group(1) not in SUPPORTED_API_MAJORS:
         raise invalid("api_version", "Supported api_version: 2.0 (1.x is accepted too).",
                       "unsupported_api_version")

@@ -7,6 +7,7 @@ the exact body bytes) so a controller can prove what we told it.
 import base64
 import json
 import logging
+import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, request
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 init_blueprint(bp)
 MAX_PER_PAGE = 100
+_DIGITS = re.compile(r"[0-9]{1,6}")
 
 
 def signed_json(payload, status=200):
@@ -174,7 +176,8 @@ def _positive_int(name, default):
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 0 < int(raw) <= 100000:
+    # ASCII digits only: str.isdigit() and int() also take "²" or "٣", and int("²") fails.
+    if not _DIGITS.fullmatch(raw) or not 0 < int(raw) <= 100000:
         raise ApiError(400, "invalid_parameter", f"{name} must be a positive integer.", name)
     return int(raw)
 

@@ -1,7 +1,9 @@
 """`flask --app wsgi staff ...` (accounts) and `flask --app wsgi sla sweep`."""
 import sys
+from datetime import datetime, timezone
 
 import click
+from email_validator import EmailNotValidError, validate_email
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
@@ -19,9 +21,29 @@ sla_cli = AppGroup("sla", help="Deadline reminders and escalations.")
 
 
 def read_password(from_stdin):
+    """The new password, from one line of standard input (UTF-8: hash_password encodes it)
+    or prompted twice."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        line = sys.stdin.buffer.readline()
+        try:
+            return line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            raise click.ClickException("the password must be UTF-8 text") from exc
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def checked_email(email):
+    """The address as the console's staff form takes it (stripped, lowercased), once
+    email_validator accepts it without a DNS check."""
+    email = email.strip()
+    try:
+        if len(email) > 254:
+            raise EmailNotValidError("The address is longer than 254 characters.")
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise click.BadParameter(f"not a valid email address, like name@example.com ({exc})",
+                                 param_hint="EMAIL") from exc
+    return email.lower()
 
 
 def find(email):
@@ -38,10 +60,11 @@ def find(email):
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def staff_create(email, role, password_stdin):
     """Create a staff account; the password is prompted (never an argument: shell history)."""
+    email = checked_email(email)
     password = read_password(password_stdin)
     if len(password) < MIN_PASSWORD:
         raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
-    row = StaffUser(email=email.strip().lower(), role=role, password_hash=hash_password(password))
+    row = StaffUser(email=email, role=role, password_hash=hash_password(password))
     db.session.add(row)
     try:
         db.session.flush()
@@ -49,7 +72,7 @@ def staff_create(email, role, password_stdin):
         raise click.ClickException(f"{email} already has an account") from exc
     record_admin("cli", "created staff", f"staff:{row.id}", f"role {role}")
     db.session.commit()
-    click.echo(f"{role} {email.strip().lower()} created")
+    click.echo(f"{role} {email} created")
 
 
 @staff_cli.command("password")
@@ -113,8 +136,25 @@ def staff_deactivate(email):
     click.echo(f"{row.email} deactivated; {released} open request(s) unassigned")
 
 
+def iso_moment(ctx, param, value):
+    """--now as an aware UTC datetime (a bare time means UTC), or a usage error."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
+        raise click.BadParameter("must be an ISO date-time, like 2026-01-31T09:00") from exc
+    if moment.year > 9998:  # the sweep looks 7 days ahead
+        raise click.BadParameter("must be before the year 9999")
+    return moment
+
+
 @sla_cli.command("sweep")
-@click.option("--now", default=None, help="Pretend it is this ISO time (UTC), for testing.")
+@click.option("--now", default=None, callback=iso_moment,
+              help="Pretend it is this ISO time (UTC unless it has an offset), for testing.")
 def sla_sweep(now):
     """Send due reminders, overdue escalations and the daily digest (each once)."""
     counts = sweep(now)
