@@ -5,10 +5,10 @@ import io
 from datetime import timedelta
 
 from helpers import csrf_token
-from test_staff_access import AGENT, logged_in, make_request
+from test_staff_access import AGENT, PASSWORD, logged_in, login, make_request
 
 from app.extensions import db
-from app.models import AuditEvent, DataRequest, Step, utcnow
+from app.models import AuditEvent, DataRequest, StaffUser, Step, utcnow
 from app.storage import work_dir
 from workflows.leftovers import sweep_leftover_files
 from workflows.store_work import staging_dir
@@ -73,3 +73,52 @@ def test_the_sweep_removes_staging_of_a_request_closed_long_ago(app):
         assert sweep_leftover_files() == 1
         assert not staging_dir(data_request).exists()
         assert (work_dir() / "staging").is_dir()  # the other requests' folder stays
+
+
+# --- 2. the account page and the lockout -------------------------------------------------------
+
+NEW_PASSWORD = "a brand new password"
+
+
+def change_password(client, current):
+    return client.post("/staff/account/password", data={
+        "csrf_token": csrf_token(client, "/staff/account"), "current": current,
+        "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+
+
+def staff_row(app, email=AGENT):
+    with app.app_context():
+        return db.session.execute(db.select(StaffUser).where(StaffUser.email == email)
+                                  ).scalar_one()
+
+
+def test_the_guess_that_locks_the_account_ends_the_session(app):
+    client = logged_in(app, AGENT)
+    for _ in range(4):
+        assert change_password(client, "wrong password!!").status_code == 400
+    response = change_password(client, "wrong password!!")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/staff/login")
+    assert staff_row(app).locked_until is not None
+    # Logged out: the next try cannot even reach the form.
+    assert "/staff/login" in client.get("/staff/account").headers["Location"]
+
+
+def test_a_locked_account_changes_nothing_even_with_the_right_password(app):
+    client = logged_in(app, AGENT)  # a session open before the lockout
+    other = app.test_client()
+    for _ in range(5):
+        assert login(other, AGENT, "wrong password!!").status_code == 401
+    before = staff_row(app)
+    assert before.locked_until is not None
+
+    for path, fields in [("/staff/account/password",
+                          {"current": PASSWORD, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+                         ("/staff/account/totp/start", {"confirm-current": PASSWORD})]:
+        response = client.post(path, data={"csrf_token": csrf_token(client, "/staff/account"),
+                                           **fields})
+        assert response.status_code == 400, path
+        assert "Your account is locked" in response.get_data(as_text=True)
+    after = staff_row(app)
+    assert after.password_hash == before.password_hash
+    assert after.totp_pending_secret is None
+    assert after.session_version == before.session_version
