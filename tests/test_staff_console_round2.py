@@ -122,3 +122,113 @@ def test_a_locked_account_changes_nothing_even_with_the_right_password(app):
     assert after.password_hash == before.password_hash
     assert after.totp_pending_secret is None
     assert after.session_version == before.session_version
+
+
+# --- 3. a refusal keeps what was typed -----------------------------------------------------------
+
+def test_an_extension_beyond_the_law_comes_back_with_the_reason_kept_and_the_error_on_the_date(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app, state="in_progress")
+    reason = "We must query the billing provider's backup archive, which takes three weeks."
+    response = act(client, request_id, "extend", reason=reason,
+                   new_due=(utcnow() + timedelta(days=200)).date().isoformat())
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "three weeks." in page and 'action="/staff/requests/%d/extend"' % request_id in page
+    assert '<details open><summary>Extend the deadline' in page
+    assert 'id="new_due-error"' in page and "beyond what GDPR" in page
+    assert (utcnow() + timedelta(days=200)).date().isoformat() in page  # the date typed, too
+
+
+def test_a_cancel_without_a_reason_comes_back_as_the_request_page_with_400(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app, state="verified")
+    response = act(client, request_id, "cancel", reason="   ")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<details open><summary>Cancel' in page and 'id="cancel-reason-error"' in page
+    assert 'id="reject-reason-error"' not in page  # the reject form is a form of its own
+    with app.app_context():
+        assert db.session.get(DataRequest, request_id).state == "verified"
+
+
+def test_a_refused_resolve_note_returns_to_its_own_step_only(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app, request_type="deletion", state="in_progress")
+    first, second = waiting_step(app, request_id), waiting_step(app, request_id, "crm")
+    response = act(client, request_id, "resolve", step_id=str(second), note="")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="resolve-note-{second}-error"' in page
+    assert f'id="resolve-note-{first}-error"' not in page
+
+
+def test_a_note_may_quote_angle_brackets_and_shows_them_escaped(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app)
+    note = "Person said <old address> is wrong; see ticket 4411 <script>x</script>"
+    assert act(client, request_id, "note", note=note).status_code == 302
+    page = client.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    assert "&lt;old address&gt; is wrong" in page and "<script>x" not in page
+
+
+def test_a_note_with_control_characters_is_refused_and_kept(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app)
+    response = act(client, request_id, "note", note="Called the person\x01 twice, ticket 4411")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "ticket 4411" in page and 'id="note-error"' in page
+
+
+# --- 4. retry only where it is accepted --------------------------------------------------------
+
+def failed_step(app, request_id):
+    with app.app_context():
+        db.session.add(Step(request_id=request_id, phase="store", store="accounts",
+                            state="failed", attempts=4, error="timed out"))
+        db.session.commit()
+
+
+def test_retry_is_offered_on_a_request_needing_attention_and_not_once_it_is_cancelled(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app, state="needs_attention")
+    failed_step(app, request_id)
+    assert "Retry failed steps" in client.get(f"/staff/requests/{request_id}").get_data(
+        as_text=True)
+    assert act(client, request_id, "cancel", reason="Duplicate").status_code == 302
+    assert "Retry failed steps" not in client.get(f"/staff/requests/{request_id}").get_data(
+        as_text=True)
+
+
+# --- 5. the extension controls say why not -------------------------------------------------------
+
+def extension_part(client, request_id):
+    page = client.get(f"/staff/requests/{request_id}").get_data(as_text=True)
+    offered = "Extend the deadline" in page
+    hint = page.split("No extension: ")[1].split("</p>")[0] if "No extension: " in page else None
+    return offered, hint
+
+
+def test_an_overdue_request_offers_no_extension_and_says_why(app):
+    client = logged_in(app, AGENT)
+    request_id = make_request(app, state="in_progress", due_in_days=-1)
+    assert extension_part(client, request_id) == (
+        False, "The deadline has passed: an extension must be notified before it.")
+
+
+def test_an_unconfirmed_gdpr_request_says_confirm_first_not_that_gdpr_allows_none(app):
+    client = logged_in(app, AGENT)
+    offered, hint = extension_part(client, make_request(app, state="pending_verification"))
+    assert not offered and "has not confirmed" in hint and "allows no" not in hint
+
+
+def test_the_extension_hint_names_the_regime_or_the_earlier_extension(app):
+    client = logged_in(app, AGENT)
+    assert extension_part(client, make_request(app, state="in_progress", regime="appi")) == (
+        False, "APPI (Japan) allows no extension: the company&#39;s promise is the deadline.")
+    extended = make_request(app, state="in_progress", original_due_at=utcnow(),
+                            extension_reason="backups")
+    offered, hint = extension_part(client, extended)
+    assert not offered and "already extended" in hint
+    assert extension_part(client, make_request(app, state="in_progress")) == (True, None)
