@@ -2,13 +2,15 @@
 account page respects the lockout, refusals keep what was typed, buttons appear only where
 their action is accepted, calendar-day SLA badges, and a search that looks in every state."""
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+import pytest
 from helpers import csrf_token
 from test_staff_access import AGENT, PASSWORD, logged_in, login, make_request
 
 from app.extensions import db
-from app.models import AuditEvent, DataRequest, StaffUser, Step, utcnow
+from app.models import OPEN_STATES, AuditEvent, DataRequest, StaffUser, Step, utcnow
+from app.staff.sla_badge import sla_badge
 from app.storage import work_dir
 from workflows.leftovers import sweep_leftover_files
 from workflows.store_work import staging_dir
@@ -232,3 +234,21 @@ def test_the_extension_hint_names_the_regime_or_the_earlier_extension(app):
     offered, hint = extension_part(client, extended)
     assert not offered and "already extended" in hint
     assert extension_part(client, make_request(app, state="in_progress")) == (True, None)
+
+
+# --- 6. the SLA badge counts calendar days (UTC, like the Due column) -------------------------
+
+EVENING = datetime(2025, 3, 10, 20, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("due_at, words", [
+    (datetime(2025, 3, 11, 9, 0, tzinfo=timezone.utc), "Due soon: 1 day left"),  # 13 hours
+    (datetime(2025, 3, 10, 23, 0, tzinfo=timezone.utc), "Due soon: due today"),
+    (datetime(2025, 3, 17, 0, 30, tzinfo=timezone.utc), "On track: 7 days left"),
+    (datetime(2025, 3, 16, 23, 59, tzinfo=timezone.utc), "Due soon: 6 days left"),
+    (EVENING - timedelta(minutes=5), "Overdue: was due earlier today"),
+    (datetime(2025, 3, 9, 23, 0, tzinfo=timezone.utc), "Overdue by 1 day"),  # 21 hours
+    (EVENING - timedelta(days=1, hours=23), "Overdue by 2 days"),  # the 8th, 21:00
+])
+def test_the_badge_counts_calendar_days_in_utc(due_at, words):
+    assert sla_badge("in_progress", due_at, None, EVENING, OPEN_STATES)[0] == words
