@@ -2,6 +2,7 @@
 account page respects the lockout, refusals keep what was typed, buttons appear only where
 their action is accepted, calendar-day SLA badges, and a search that looks in every state."""
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from app.extensions import db
 from app.models import OPEN_STATES, AuditEvent, DataRequest, StaffUser, Step, utcnow
 from app.staff.sla_badge import sla_badge
 from app.storage import work_dir
+from workflows.expiry import minimise
 from workflows.leftovers import sweep_leftover_files
 from workflows.store_work import staging_dir
 
@@ -252,3 +254,32 @@ EVENING = datetime(2025, 3, 10, 20, 0, tzinfo=timezone.utc)
 ])
 def test_the_badge_counts_calendar_days_in_utc(due_at, words):
     assert sla_badge("in_progress", due_at, None, EVENING, OPEN_STATES)[0] == words
+
+
+# --- 7. a search from the default queue looks in every state -------------------------------------
+
+def listed(client, query):
+    page = client.get(f"/staff/?{query}").get_data(as_text=True)
+    return re.findall(r'">(DSR-[0-9A-Z]{4}-[0-9A-Z]{4})</a>', page), page
+
+
+def test_a_search_from_the_default_queue_finds_closed_and_minimised_requests(app):
+    client = logged_in(app, AGENT)
+    minimised = make_request(app, state="completed", email="bob@example.com")
+    cancelled = make_request(app, state="cancelled", email="carol@example.com")
+    with app.app_context():
+        data_request = db.session.get(DataRequest, minimised)
+        minimise(data_request)
+        db.session.commit()
+        reference = data_request.reference
+        cancelled_reference = db.session.get(DataRequest, cancelled).reference
+
+    assert listed(client, "")[0] == []  # the default list: open requests only
+    rows, page = listed(client, "q=bob@example.com")
+    assert rows == [reference] and "looks in every state" in page
+    assert listed(client, "q=" + reference.replace("-", ""))[0] == [reference]
+    assert listed(client, "q=" + cancelled_reference)[0] == [cancelled_reference]
+    # Open chosen on purpose: the search stays within it, and the page says so.
+    rows, page = listed(client, "q=bob@example.com&state=open")
+    assert rows == [] and "looks only in open requests" in page
+    assert 'value="open" selected' in page
