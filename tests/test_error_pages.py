@@ -71,12 +71,12 @@ def test_a_refused_staff_action_shows_the_console_page_with_a_way_back_to_the_re
     client = logged_in(app, AGENT)
     request_id = make_request(app)
     page = f"/staff/requests/{request_id}"
-    response = client.post(f"{page}/extend", data={
-        "csrf_token": csrf_token(client, page), "new_due": "2026-13-45", "reason": "x"})
+    # A refusal of the request's state (409); a form error (400) redraws the request page.
+    response = client.post(f"{page}/retry", data={"csrf_token": csrf_token(client, page)})
     html = response.get_data(as_text=True)
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "Privacy console" in html and "Questions about your data" not in html
-    assert "Bad Request" not in html and "Choose the new due date." in html
+    assert "Conflict" not in html and "can be retried" in html
     assert f'href="{page}"' in html
 
 

@@ -38,7 +38,9 @@ def test_closed_requests_lose_their_work_files_and_delivered_archives_stay(app):
     left = {rid: leave_files(app, rid) for rid in (cancelled, completed, still_open, long_ago)}
 
     with app.app_context():
-        assert sweep_leftover_files() == 2  # the cancelled and the completed one
+        # The cancelled and the completed one, and the month-old one whose staging folder is
+        # still on disk: a window alone would keep it for good.
+        assert sweep_leftover_files() == 3
         files = storage()
 
         def staged(rid):
@@ -49,7 +51,7 @@ def test_closed_requests_lose_their_work_files_and_delivered_archives_stay(app):
         assert not staged(cancelled) and not files.exists(left[cancelled][1])
         # Completed: the staging goes, the delivered archive waits for its download window.
         assert not staged(completed) and files.exists(left[completed][1])
-        # Open: its workflow still needs everything. Closed a month ago: swept back then.
+        # Open: its workflow still needs everything.
         assert staged(still_open) and files.exists(left[still_open][1])
-        assert staged(long_ago)
+        assert not staged(long_ago) and not files.exists(left[long_ago][1])
         assert sweep_leftover_files() == 2  # again: nothing left to delete, no error

@@ -49,8 +49,9 @@ def test_queue_shows_the_sla_in_words_and_no_personal_data(app):
     make_request(app, due_in_days=2)
     make_request(app, due_in_days=20)
     page = client.get("/staff/").get_data(as_text=True)
-    assert "Overdue by 2 days" in page and "Due soon: 1 day left" in page
-    assert "On track: 19 days left" in page
+    # Calendar days (UTC): a request due in 48 hours is due the day after tomorrow.
+    assert "Overdue by 2 days" in page and "Due soon: 2 days left" in page
+    assert "On track: 20 days left" in page
     assert "alice" not in page.lower()  # the queue lists references, not people
 
 

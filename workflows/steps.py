@@ -212,6 +212,11 @@ PHASES = {"discover": discover, "store": store_step, "assemble": assemble}
 def resolve_manual_step(step, actor, note, upload=None):
     """Staff finished a manual store's part by hand (an export uploaded, an erasure confirmed)."""
     data_request = lock(step.request_id)
+    # Under the request's lock: a cancel or reject either lands first (and this refuses) or
+    # waits for this commit, so nothing of the person's is staged for a closed request.
+    if data_request.state not in ("in_progress", "needs_attention"):
+        raise ValueError(f"the request is {data_request.state.replace('_', ' ')}: a manual "
+                         "step can be resolved only while its workflow runs")
     if step.state != "waiting":
         raise ValueError(f"step for {step.store} is {step.state}, not waiting for staff")
     if upload is not None and data_request.request_type in ("access", "export"):

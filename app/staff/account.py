@@ -7,9 +7,9 @@ session of the account ends, this one continues with the new version.
 import time
 from datetime import timedelta
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from werkzeug.security import check_password_hash
 
 from ..audit import record_admin
@@ -62,15 +62,42 @@ def account_page(status=200, **forms):
         confirm_form=forms.get("confirm_form") or confirm_form()), status
 
 
-def password_is_right(row, form):
-    """Check the current password; a wrong one counts towards the lockout like a login."""
+def locked(row):
+    return row.locked_until is not None and row.locked_until > utcnow()
+
+
+def password_refusal(row, form, page_form):
+    """None when the current password is right; else the response that refuses the change.
+
+    A wrong one counts towards the lockout like a login. While the account is locked no
+    password is checked at all: the lockout must stop guesses from an open session as it stops
+    them at the login page. Here the person is logged in as this account, so saying "locked"
+    tells nothing new, and it spares them guesses that could not succeed anyway. The guess
+    that locks the account ends the session that made it (and every other): a session guessing
+    its own password is as likely a borrowed console or a copied cookie as its owner. Failed
+    logins lock without ending sessions, or anyone could log a staff member out by typing
+    wrong passwords for their address.
+    """
     hit("login")
+    if locked(row):
+        form.current.errors = [_("Your account is locked for a while after too many wrong "
+                                 "passwords. Try again later or ask an admin to unlock it.")]
+        return account_page(400, **{page_form: form})
     if check_password_hash(row.password_hash, form.current.data or ""):
-        return True
+        return None
     count_failure(row.id, utcnow())
     db.session.commit()
+    db.session.refresh(row)
+    if locked(row):
+        row.session_version += 1
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("Too many wrong passwords: the account is locked for a while and its sessions "
+                "are logged out."))
+        return redirect(url_for("staff.login"))
     form.current.errors = [_("That is not your current password.")]
-    return False
+    return account_page(400, **{page_form: form})
 
 
 def save(row, action):
@@ -90,8 +117,11 @@ def account():
 def account_password():
     form = PasswordChangeForm()
     row = own_row()
-    if not form.validate() or not password_is_right(row, form):
+    if not form.validate():
         return account_page(400, password_form=form)
+    refused = password_refusal(row, form, "password_form")
+    if refused:
+        return refused
     if check_password_hash(row.password_hash, form.new.data):
         form.new.errors = [_("The new password must differ from the current one.")]
         return account_page(400, password_form=form)
@@ -108,8 +138,11 @@ def account_totp_start():
     if row.totp_secret:
         flash(_("A second factor is already set up."))
         return redirect(url_for("staff.account"))
-    if not form.validate() or not password_is_right(row, form):
+    if not form.validate():
         return account_page(400, confirm_form=form)
+    refused = password_refusal(row, form, "confirm_form")
+    if refused:
+        return refused
     row.totp_pending_secret, row.totp_pending_at = totp.new_secret(), utcnow()
     db.session.commit()
     return redirect(url_for("staff.account"))
@@ -141,8 +174,11 @@ def account_totp_confirm():
 def account_totp_remove():
     form = confirm_form()
     row = own_row()
-    if not form.validate() or not password_is_right(row, form):
+    if not form.validate():
         return account_page(400, confirm_form=form)
+    refused = password_refusal(row, form, "confirm_form")
+    if refused:
+        return refused
     if row.totp_secret:
         row.totp_secret = None
         save(row, "removed own second factor")

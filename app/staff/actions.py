@@ -14,7 +14,6 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.utils import secure_filename
 
-from workflows.datamap import load_datamap
 from workflows.legal_texts import AUTHORITIES
 from workflows.steps import resolve_manual_step
 from workflows.store_work import field_key
@@ -30,6 +29,8 @@ from ..queue import enqueue, enqueue_step
 from . import bp
 from .forms import AssignForm, ExtendForm, MatchForm, NoteForm, ReasonForm, ResolveForm
 from .queue_query import NUMBER
+from .rules import correctable_fields, extension_refusal, matchable, retryable
+from .views import load_request, render_request_page
 
 BUILD_PREVIEW = "workflows.preview.build_preview"
 
@@ -48,10 +49,33 @@ def refuse(code, message):
     abort(code, description=message)
 
 
+class FormRefused(Exception):
+    """What the agent typed was refused (400: the form, 422: beyond the law). The request page
+    is drawn again with their form as submitted, its errors next to its fields."""
+
+    def __init__(self, code, message, **forms):
+        super().__init__(message)
+        self.code, self.message, self.forms = code, message, forms
+
+
 def valid(form):
+    """`form`, validated; else a 400 page in words (the admin pages' refusal)."""
     if not form.validate():
         refuse(400, next(iter(form.errors.values()))[0])
     return form
+
+
+def valid_on_page(form, name):
+    """`form`, validated; else refused with the request page showing it again as `name`."""
+    if not form.validate():
+        raise FormRefused(400, next(iter(form.errors.values()))[0], **{name: form})
+    return form
+
+
+def refuse_field(code, message, form, name, field):
+    """Refuse with `message` shown on `field` of the submitted form."""
+    field.errors = [*field.errors, message]
+    raise FormRefused(code, message, **{name: form})
 
 
 def actor():
@@ -69,7 +93,7 @@ def complaint_route(regime):
 
 
 def reject(data_request):
-    reason = valid(ReasonForm()).reason.data
+    reason = valid_on_page(ReasonForm(), "reject_form").reason.data
     transition(data_request, "rejected", actor(), reason=reason, action="rejected")
     authority, authority_url = complaint_route(data_request.regime)
     mail_id = send(data_request, "rejected", reason=reason, authority=authority,
@@ -78,27 +102,25 @@ def reject(data_request):
 
 
 def extend(data_request):
-    form = valid(ExtendForm())
-    if not data_request.is_open or data_request.state == "pending_verification":
-        refuse(409, "Only a confirmed, open request can be extended.")
-    if data_request.original_due_at is not None:
-        refuse(409, "This request was already extended once; the law allows one extension.")
+    form = valid_on_page(ExtendForm(), "extend_form")
+    refusal = extension_refusal(data_request, utcnow())
+    if refusal and refusal[0] == 422:  # the law allows none: a page in words, form kept
+        raise FormRefused(*refusal, extend_form=form)
+    if refusal:
+        refuse(*refusal)
     old_due, zone = data_request.due_at, data_request.timezone
     limit = deadlines.extension_limit(data_request.regime, old_due, zone)
-    if limit is None:
-        refuse(422, f"{deadlines.RULES[data_request.regime].label} allows no extension: the "
-                    "company's promise is the deadline.")
-    if old_due < utcnow():
-        refuse(409, "The deadline has passed: an extension must be notified before it.")
     # Staff pick a date on the person's calendar (the one their email and status page show),
     # at the same local time of day as the current deadline.
     new_due = deadlines.on_local_date(form.new_due.data, old_due, zone)
     if new_due <= old_due:
-        refuse(422, "The new date must be after the current due date.")
+        refuse_field(422, "The new date must be after the current due date.",
+                     form, "extend_form", form.new_due)
     if new_due > limit:
-        refuse(422, f"The new date is beyond what {deadlines.RULES[data_request.regime].label} "
-                    f"allows: at most {deadlines.local_date(limit, zone).isoformat()} "
-                    f"({zone}).")
+        refuse_field(422, f"The new date is beyond what "
+                          f"{deadlines.RULES[data_request.regime].label} allows: at most "
+                          f"{deadlines.local_date(limit, zone).isoformat()} ({zone}).",
+                     form, "extend_form", form.new_due)
     reason = form.reason.data
     data_request.original_due_at, data_request.extension_reason = old_due, reason
     data_request.due_at = new_due
@@ -110,7 +132,8 @@ def extend(data_request):
 
 
 def assign(data_request):
-    value = valid(AssignForm()).assignee.data or ""
+    form = valid_on_page(AssignForm(), "assign_form")
+    value = form.assignee.data or ""
     # An agent takes a free request or lets go of their own; a request someone else holds,
     # and any choice of another person, is an admin's call.
     held_by_another = data_request.assignee_id not in (None, current_user.id)
@@ -123,7 +146,8 @@ def assign(data_request):
     else:
         target = db.session.get(StaffUser, int(value)) if NUMBER.match(value) else None
         if target is None or not target.active:
-            refuse(400, "Choose an active staff member.")
+            refuse_field(400, "Choose an active staff member.", form, "assign_form",
+                         form.assignee)
     data_request.assignee_id = target.id if target else None
     record(data_request, actor(), "assigned",
            reason=f"assigned to {target.email}" if target else "unassigned")
@@ -131,7 +155,7 @@ def assign(data_request):
 
 
 def cancel(data_request):
-    reason = valid(ReasonForm()).reason.data
+    reason = valid_on_page(ReasonForm(), "cancel_form").reason.data
     transition(data_request, "cancelled", actor(), reason=reason, action="cancelled")
     return Outcome("Cancelled; the person has been told.",
                    mail_ids=[send(data_request, "cancelled_by_staff", reason=reason)])
@@ -141,13 +165,12 @@ def retry(data_request):
     failed = db.session.execute(
         db.select(Step).where(Step.request_id == data_request.id, Step.state == "failed")
     ).scalars().all()
-    if not failed and data_request.state != "needs_attention":
-        refuse(409, "Nothing to retry: no step has failed.")
+    if not retryable(data_request, bool(failed)):
+        refuse(409, "Nothing to retry: no step has failed." if data_request.state == "in_progress"
+               else "Only a request in progress or needing attention can be retried.")
     if data_request.state == "needs_attention":
         transition(data_request, "in_progress", actor(), reason="retry failed steps",
                    action="retried")
-    elif data_request.state != "in_progress":
-        refuse(409, "Only a request in progress or needing attention can be retried.")
     else:
         record(data_request, actor(), "retried", reason="retry failed steps")
     for step in failed:
@@ -164,7 +187,7 @@ def retry(data_request):
 
 
 def note(data_request):
-    text = valid(NoteForm()).note.data
+    text = valid_on_page(NoteForm(), "note_form").note.data
     record(data_request, actor(), "note", reason=text)
     return Outcome("Note added.")
 
@@ -177,30 +200,21 @@ def preview(data_request):
                    jobs=[(BUILD_PREVIEW, data_request.id, f"preview-{data_request.id}")])
 
 
-def correctable_fields():
-    """Every field the data map lets a correction change, once each, sorted."""
-    data_map = load_datamap(current_app.config["STORES_CONFIG"])
-    return sorted({c for store in data_map.stores for t in store.tables for c in t.correctable})
-
-
-def matchable(data_request):
-    """A correction awaiting approval: staff may still say which field the person meant."""
-    return data_request.request_type == "correction" and data_request.state == "verified"
-
-
 def match(data_request):
     """Point a field the person named in their own words ("Full name") at the correctable
     field it means (``name``), before approval: otherwise the job would change nothing."""
-    form = valid(MatchForm())
+    form = valid_on_page(MatchForm(), "match_form")
     if not matchable(data_request):
         refuse(409, "Fields can be matched on a correction awaiting approval only.")
     column = form.column.data
     if column not in correctable_fields():
-        refuse(400, "Choose one of the data map's correctable fields.")
+        refuse_field(400, "Choose one of the data map's correctable fields.", form,
+                     "match_form", form.column)
     corrections = [dict(c) for c in data_request.corrections or []]
     entry = next((c for c in corrections if c["field"] == form.field.data), None)
     if entry is None:
-        refuse(400, "The person proposed no field of that name.")
+        refuse_field(400, "The person proposed no field of that name.", form, "match_form",
+                     form.field)
     if any(field_key(c["field"]) == field_key(column) for c in corrections):
         refuse(409, f"The request already proposes a value for {column}: a field can take "
                     "one value.")
@@ -215,7 +229,7 @@ def match(data_request):
 
 
 def resolve(data_request):
-    form = valid(ResolveForm())
+    form = valid_on_page(ResolveForm(), "resolve_form")
     step_id = form.step_id.data
     step = db.session.get(Step, int(step_id)) if NUMBER.match(step_id) else None
     if step is None or step.request_id != data_request.id:
@@ -251,6 +265,9 @@ def action(request_id, action):
         outcome = handler(data_request)
     except TransitionError as exc:
         refuse(409, str(exc).capitalize() + ".")
+    except FormRefused as exc:
+        db.session.rollback()
+        return render_request_page(load_request(request_id), exc.code, exc.message, **exc.forms)
     except HTTPException:
         db.session.rollback()
         raise

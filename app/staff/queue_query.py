@@ -22,7 +22,9 @@ COLUMNS = (DataRequest.id, DataRequest.reference, DataRequest.request_type, Data
 
 @dataclass
 class QueueFilters:
-    state: str = "open"
+    # "" is the default: open requests, but a search looks in every state (the person quotes
+    # the reference of a closed request too). "open" is the agent's explicit choice.
+    state: str = ""
     request_type: str = ""
     regime: str = ""
     assignee: str = ""      # "", "me", "unassigned" or a staff id
@@ -35,8 +37,8 @@ class QueueFilters:
     def from_args(cls, args):
         """Read the query string; anything unknown falls back to the default, never a 500."""
         pick = {
-            "state": args.get("state", "open") if args.get("state") in (
-                "open", "all", *STATES) else "open",
+            "state": args.get("state", "") if args.get("state") in (
+                "open", "all", *STATES) else "",
             "request_type": args.get("type", "") if args.get("type") in REQUEST_TYPES else "",
             "regime": args.get("regime", "") if args.get("regime") in REGIMES else "",
             "assignee": args.get("assignee", "") if (args.get("assignee") in ("me", "unassigned")
@@ -56,8 +58,12 @@ class QueueFilters:
                   "assignee": self.assignee, "due": self.due, "q": self.q, "order": self.order,
                   "after": self.after}
         values.update(changes)
-        return {k: v for k, v in values.items() if v and not (k == "state" and v == "open")
-                and not (k == "order" and v == "due")}
+        return {k: v for k, v in values.items() if v and not (k == "order" and v == "due")}
+
+    @property
+    def scope(self):
+        """The states actually listed: "open", "all" or one state."""
+        return self.state or ("all" if self.q else "open")
 
 
 def parse_cursor(raw):
@@ -111,8 +117,8 @@ def branches(filters, secret_key):
     the open states (closed requests may no longer hold it) and, through its keyed hash, in
     minimised ones (ix on email_hash).
     """
-    states = (OPEN_STATES if filters.state == "open" else () if filters.state == "all"
-              else (filters.state,))
+    states = (OPEN_STATES if filters.scope == "open" else () if filters.scope == "all"
+              else (filters.scope,))
     by_state = [DataRequest.state == state for state in states] or [None]
     text = filters.q
     if not text:

@@ -1,11 +1,15 @@
 """The SLA badge staff see on every request: words first, colour second. Pure."""
-from ..deadlines import days_left
+from datetime import timezone
 
 DUE_SOON_DAYS = 7  # the first reminder goes out at 7 days: "due soon" starts there too
 
 
 def _days(n):
     return "1 day" if n == 1 else f"{n} days"
+
+
+def utc_date(moment):
+    return moment.astimezone(timezone.utc).date()
 
 
 def sla_badge(state, due_at, closed_at, now, open_states):
@@ -18,11 +22,14 @@ def sla_badge(state, due_at, closed_at, now, open_states):
         if closed_at is not None and closed_at > due_at:
             return "Closed late", "sla-late"
         return "Closed in time", "sla-ok"
-    left = days_left(due_at, now)
+    # Calendar days in UTC, the zone of the console's Due column: "due today" next to a date
+    # of tomorrow (13 hours away at 20:00) would contradict it.
+    left = (utc_date(due_at) - utc_date(now)).days
     if due_at < now:
-        # Whole days past due, at least one: "overdue by 2 days" two days and a minute late.
-        return f"Overdue by {_days(max((now - due_at).days, 1))}", "sla-overdue"
-    if left < 1:
+        if left == 0:
+            return "Overdue: was due earlier today", "sla-overdue"
+        return f"Overdue by {_days(-left)}", "sla-overdue"
+    if left == 0:
         return "Due soon: due today", "sla-soon"
     if left < DUE_SOON_DAYS:
         return f"Due soon: {_days(left)} left", "sla-soon"

@@ -19,7 +19,6 @@ from ..models import (
 )
 from ..tokens import signing_keys
 from . import bp
-from .actions import correctable_fields, matchable
 from .forms import (
     ActionForm,
     AssignForm,
@@ -30,6 +29,7 @@ from .forms import (
     ResolveForm,
 )
 from .queue_query import QueueFilters, queue_page
+from .rules import RESOLVABLE_STATES, correctable_fields, extension_refusal, matchable, retryable
 from .sla_badge import sla_badge
 
 
@@ -68,9 +68,17 @@ def corrections_review(data_request, correctable=()):
             for c in data_request.corrections or []]
 
 
-@bp.get("/requests/<int:request_id>")
-def request_page(request_id):
-    data_request = load_request(request_id)
+# The request page's forms, by the name the template uses. A refused action hands back its
+# own, filled in as submitted and carrying its errors; the others start empty.
+PAGE_FORMS = {"reject_form": ReasonForm, "cancel_form": ReasonForm, "extend_form": ExtendForm,
+              "assign_form": AssignForm, "note_form": NoteForm, "resolve_form": ResolveForm,
+              "match_form": MatchForm}
+
+
+def render_request_page(data_request, status=200, error=None, **forms):
+    """The request page: facts, preview, steps, timeline, and the controls of the actions
+    that would be accepted now. `forms`: submitted forms to show again, with their errors."""
+    request_id = data_request.id
     now = utcnow()
     events = db.session.execute(
         db.select(AuditEvent).where(AuditEvent.request_id == request_id)
@@ -78,19 +86,28 @@ def request_page(request_id):
     steps = db.session.execute(
         db.select(Step).where(Step.request_id == request_id).order_by(Step.id)).scalars().all()
     correctable = correctable_fields() if matchable(data_request) else []
-    limit = (deadlines.extension_limit(data_request.regime, data_request.due_at,
-                                       data_request.timezone)
-             if data_request.due_at and data_request.original_due_at is None else None)
+    cannot_extend = extension_refusal(data_request, now)
+    limit = None if cannot_extend else deadlines.extension_limit(
+        data_request.regime, data_request.due_at, data_request.timezone)
+    page_forms = {name: forms.get(name) or form_class()
+                  for name, form_class in PAGE_FORMS.items()}
     return render_template(
         "staff/request.html", req=data_request, events=events, steps=steps, now=now,
+        error=error,
         badge=sla_badge(data_request.state, data_request.due_at, data_request.closed_at, now,
                         OPEN_STATES),
         names=staff_names(), extension_limit=limit,
+        extension_refused=cannot_extend[1] if cannot_extend and data_request.is_open else None,
+        can_retry=retryable(data_request, any(s.state == "failed" for s in steps)),
+        can_resolve=data_request.state in RESOLVABLE_STATES,
         corrections=corrections_review(data_request, correctable), correctable=correctable,
-        match_form=MatchForm(),
-        rule=deadlines.RULES[data_request.regime],
-        action_form=ActionForm(), reason_form=ReasonForm(), extend_form=ExtendForm(),
-        assign_form=AssignForm(), note_form=NoteForm(), resolve_form=ResolveForm(),
+        rule=deadlines.RULES[data_request.regime], action_form=ActionForm(),
+        blank_resolve_form=ResolveForm(), **page_forms,
         staff=db.session.execute(db.select(StaffUser).where(StaffUser.active.is_(True))
                                  .order_by(StaffUser.email)).scalars().all()
-        if current_user.is_admin else [])
+        if current_user.is_admin else []), status
+
+
+@bp.get("/requests/<int:request_id>")
+def request_page(request_id):
+    return render_request_page(load_request(request_id))

@@ -1,0 +1,46 @@
+"""When each request action is accepted: shared by the actions, which refuse otherwise, and
+the request page, which draws a control only when its action would accept it."""
+from flask import current_app
+
+from workflows.datamap import load_datamap
+
+from .. import deadlines
+
+# A manual step is resolved while its workflow runs; workflows.steps.resolve_manual_step
+# checks the same under the request's lock.
+RESOLVABLE_STATES = ("in_progress", "needs_attention")
+
+
+def correctable_fields():
+    """Every field the data map lets a correction change, once each, sorted."""
+    data_map = load_datamap(current_app.config["STORES_CONFIG"])
+    return sorted({c for store in data_map.stores for t in store.tables for c in t.correctable})
+
+
+def matchable(data_request):
+    """A correction awaiting approval: staff may still say which field the person meant."""
+    return data_request.request_type == "correction" and data_request.state == "verified"
+
+
+def retryable(data_request, has_failed_steps):
+    """Retry revives a request needing attention, or the failed steps of one in progress."""
+    return data_request.state == "needs_attention" or (
+        data_request.state == "in_progress" and has_failed_steps)
+
+
+def extension_refusal(data_request, now):
+    """(status, why in words) when `extend` would be refused now; None when it may go ahead."""
+    if not data_request.is_open:
+        return 409, "Only an open request can be extended."
+    if data_request.state == "pending_verification":
+        return 409, ("The person has not confirmed the request yet: it can be extended once "
+                     "it is confirmed.")
+    if data_request.original_due_at is not None:
+        return 409, "This request was already extended once; the law allows one extension."
+    if deadlines.extension_limit(data_request.regime, data_request.due_at,
+                                 data_request.timezone) is None:
+        return 422, (f"{deadlines.RULES[data_request.regime].label} allows no extension: the "
+                     "company's promise is the deadline.")
+    if data_request.due_at < now:
+        return 409, "The deadline has passed: an extension must be notified before it."
+    return None
