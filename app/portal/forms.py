@@ -44,12 +44,16 @@ _MARKUP = re.compile(r"<\s*[a-zA-Z!/?]")
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
-def plain_text(form, field):
-    value = field.data or ""
-    if _BAD_CHARS.search(value):
+def readable(form, field):
+    """No control characters, nor what Werkzeug put for bytes that were not UTF-8."""
+    if _BAD_CHARS.search(field.data or ""):
         raise ValidationError(_l("This contains characters we cannot read. Please type it again "
                               "as plain text (UTF-8)."))
-    if _MARKUP.search(value):
+
+
+def plain_text(form, field):
+    readable(form, field)
+    if _MARKUP.search(field.data or ""):
         raise ValidationError(_l("Please write plain text, without HTML tags or scripts."))
 
 

@@ -12,11 +12,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from ..models import API_SCOPES, STAFF_ROLES
-from ..portal.forms import _BAD_CHARS as UNREADABLE
-from ..portal.forms import plain_text, strip
+from ..portal.forms import plain_text, readable, strip
 from .passwords import MIN_PASSWORD
 
 
@@ -49,19 +48,12 @@ class AssignForm(FlaskForm):
     assignee = StringField("Assign to", filters=[strip], validators=[Optional(), Length(max=12)])
 
 
-def readable_text(form, field):
-    """plain_text without its markup rule. Internal notes quote things like "<old address>":
-    they are only ever shown in the console, whose templates escape them, and in the audit
-    CSV, never in a mail or a PDF, so angle brackets are text there. Reasons and resolve notes
-    keep plain_text: the person reads them."""
-    if UNREADABLE.search(field.data or ""):
-        raise ValidationError("This contains characters that cannot be read (control "
-                              "characters). Type it again as plain text.")
-
-
 class NoteForm(FlaskForm):
+    # Not plain_text: notes quote things like "<old address>", and they are only ever shown in
+    # the console, whose templates escape them, and in the audit CSV, never in a mail or a PDF.
+    # Reasons and resolve notes keep plain_text: the person reads them.
     note = TextAreaField("Internal note", filters=[strip], validators=[
-        DataRequired("Write the note first."), Length(max=4000), readable_text])
+        DataRequired("Write the note first."), Length(max=4000), readable])
 
 
 class MatchForm(FlaskForm):
