@@ -16,6 +16,7 @@ from workflows.expiry import (
     expire_unverified,
     minimise_closed_requests,
     purge_expired_deliveries,
+    remove_restored_files,
 )
 from workflows.leftovers import sweep_leftover_files
 from workflows.reconcile import reconcile
@@ -63,6 +64,8 @@ def requests_expire():
     click.echo(f"{purge_expired_deliveries()} download(s) past their window deleted")
     click.echo(f"{minimise_closed_requests()} closed request(s) past retention minimised")
     click.echo(f"{sweep_leftover_files()} recently closed request(s) swept of work files")
+    # After a restore of ARCHIVE_DIR: what the backup brought back of closed requests.
+    click.echo(f"{remove_restored_files()} closed request(s) checked for restored files")
 
 
 def find_request(reference):

@@ -2,6 +2,9 @@
 
 Open to the machine itself (127.0.0.1 / ::1) or to a scraper presenting METRICS_TOKEN as a
 Bearer token; everyone else gets 404, as if there were nothing here.
+
+"The machine itself" excludes a proxy on the same host: with TRUSTED_PROXIES=0 every request it
+forwards comes from 127.0.0.1, so one that carries a forwarding header is someone else's.
 """
 import hmac
 
@@ -14,6 +17,7 @@ from .models import OPEN_STATES, Callback, DataRequest, MailMessage, Step, utcno
 from .queue import queue
 
 LOOPBACK = {"127.0.0.1", "::1"}
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-Ip")
 
 
 def allowed():
@@ -21,7 +25,11 @@ def allowed():
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         return hmac.compare_digest(given.encode(), token.encode())
-    return request.remote_addr in LOOPBACK
+    if request.remote_addr not in LOOPBACK:
+        return False
+    # With TRUSTED_PROXIES set, ProxyFix has already put the client's address in remote_addr.
+    proxied = any(name in request.headers for name in FORWARDING_HEADERS)
+    return not (proxied and current_app.config["TRUSTED_PROXIES"] == 0)
 
 
 def grouped(column_a, column_b, model, *where):

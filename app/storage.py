@@ -6,11 +6,16 @@
   and whichever worker assembles downloads the parts, builds the archive and uploads it.
 
 Keys are "/"-separated paths: staging/<reference>/<store>/..., <reference>/<file>.
+
+Everything here is the person's data (staged parts are plain JSON, CSV and their files), so
+what the portal writes is for its own user only: folders 0700, files 0600, copies included
+(``private_dir``, ``private_opener``), whatever the process umask.
 """
 import abc
 import functools
 import os
 import shutil
+import tempfile
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
@@ -18,6 +23,43 @@ from flask import current_app
 
 # Written last by staging: a store folder without it is incomplete and ignored on download.
 SUMMARY = "staged.json"
+COPY_CHUNK = 1024 * 1024
+
+
+def private_dir(folder) -> Path:
+    """``folder``, created 0700 with every missing parent (an existing one is left as it is)."""
+    folder = missing = Path(folder)
+    absent = []
+    while not missing.exists() and missing != missing.parent:
+        absent.append(missing)
+        missing = missing.parent
+    for path in reversed(absent):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            pass  # another process made it meanwhile
+    return folder
+
+
+def private_opener(path, flags):
+    """For ``open(..., opener=private_opener)``: a new file is created 0600."""
+    return os.open(path, flags, 0o600)
+
+
+def copy_private(source: Path, target: Path) -> None:
+    """Copy one file's bytes into a new 0600 file (never its mode: the source may be 0644)."""
+    private_dir(Path(target).parent)
+    with open(source, "rb") as src, open(target, "wb", opener=private_opener) as out:
+        shutil.copyfileobj(src, out, COPY_CHUNK)
+
+
+def copy_tree_private(source: Path, target: Path) -> None:
+    """Copy every file under ``source`` into ``target`` (merged), the summary files last."""
+    files = sorted((p for p in Path(source).rglob("*") if p.is_file()),
+                   key=lambda p: p.name == SUMMARY)
+    private_dir(target)
+    for path in files:
+        copy_private(path, Path(target) / path.relative_to(source))
 
 
 class Storage(abc.ABC):
@@ -81,22 +123,38 @@ class LocalStorage(Storage):
         if Path(local).resolve() == target:
             return
         shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(local, target)
+        copy_tree_private(local, target)
 
     def get_tree(self, key, local):
         source = self.path(key)
         if Path(local).resolve() == source or not source.exists():
             return
-        shutil.copytree(source, local, dirs_exist_ok=True)
+        copy_tree_private(source, local)
 
     def put_file(self, local, key):
         target = self.path(key)
+        self._private_folders(target.parent)
         if Path(local).resolve() == target:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(local, target.with_name(target.name + ".part"))
-        os.replace(target.with_name(target.name + ".part"), target)
+        # A name of its own per copy, removed if the copy fails (a full disk, a kill is
+        # cleaned when the delivery expires: its whole <reference>/ folder goes).
+        fd, part = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, open(local, "rb") as src:
+                shutil.copyfileobj(src, out, COPY_CHUNK)
+            os.replace(part, target)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+
+    def _private_folders(self, folder: Path) -> None:
+        """Make ``folder`` and the folders between it and the root 0700: they are the
+        portal's own, and the file built in place (the archive) sits in one made elsewhere."""
+        private_dir(folder)
+        while folder != self.root and self.root in folder.parents:
+            os.chmod(folder, 0o700)
+            folder = folder.parent
 
     def open(self, key):
         return self.path(key).open("rb")
@@ -149,8 +207,9 @@ class S3Storage(Storage):
     def get_tree(self, key, local):
         for full, rel in self._keys_under(key):
             target = Path(local) / _safe_key(rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.client.download_file(self.bucket, full, str(target))
+            private_dir(target.parent)
+            with open(target, "wb", opener=private_opener) as out:
+                self.client.download_fileobj(self.bucket, full, out)
 
     def put_file(self, local, key):
         self.client.upload_file(str(local), self.bucket, self._key(key))
@@ -213,5 +272,5 @@ def work_dir(app=None):
     """This machine's scratch folder (the storage folder itself when storage is local)."""
     app = app or current_app
     folder = Path(app.config["WORK_DIR"] or app.config["ARCHIVE_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     return folder

@@ -5,7 +5,12 @@ stops them together. A private Redis is started when REDIS_URL is unset; its URL
 INSTANCE_DIR/redis-url while it runs, so `flask --app wsgi ...` in another shell finds it too
 (app/config.py). Stopping stops the web, worker and cron first and Redis last: a worker whose
 Redis vanished under it would log connection errors instead of leaving cleanly.
+
+One run per instance folder: a run holds a lock on INSTANCE_DIR/make-run.lock (its pid and port
+inside) for as long as it lives, which the system releases however it ends. A second run in the
+same folder refuses to start; a Redis found without a live owner is an orphan and is stopped.
 """
+import fcntl
 import os
 import signal
 import subprocess
@@ -38,6 +43,7 @@ def main():
         signal.signal(number, lambda *_: stopping.append(True))
     children, redis_process = [], None
     url_file = instance / RUNNING_REDIS_FILE
+    lock = hold_instance(instance, port)  # noqa: F841 - held until this process exits
     try:
         if not env.get("REDIS_URL"):
             stop_orphan(url_file)
@@ -60,8 +66,12 @@ def main():
              "--threads", "4", "--graceful-timeout", "5", "wsgi:app"], env=env, cwd=ROOT))
         mailbox = "" if env.get("SECRET_KEY") else "  (dev mailbox: /dev/mailbox)"
         print(f"DSR Portal on http://127.0.0.1:{port}/{mailbox}  Ctrl-C stops")
-        while not stopping and all(c.poll() is None for c in children):
+        running = children + ([redis_process] if redis_process is not None else [])
+        while not stopping and all(c.poll() is None for c in running):
             time.sleep(0.5)
+        if redis_process is not None and redis_process.poll() is not None and not stopping:
+            print(f"make run: the private Redis exited; stopping (see {instance / 'redis'})",
+                  file=sys.stderr)
     except subprocess.CalledProcessError as exc:
         if not stopping:
             print(f"make run: `{' '.join(exc.cmd[1:])}` failed", file=sys.stderr)
@@ -73,9 +83,29 @@ def main():
     sys.exit(0 if stopping else 1)
 
 
+def hold_instance(instance, port):
+    """Lock the instance folder for this run, or exit saying which run holds it."""
+    instance.mkdir(parents=True, exist_ok=True)
+    handle = open(instance / "make-run.lock", "a+")  # noqa: SIM115 - open for the run's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid, owner_port = ((handle.read().split()) + ["?", "?"])[:2]
+        handle.close()
+        sys.exit(f"make run is already running in {instance} (pid {pid}, port {owner_port}): "
+                 "stop it first, or start this one with another INSTANCE_DIR")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()} {port}\n")
+    handle.flush()
+    return handle
+
+
 def stop_orphan(url_file):
     """A run that was killed outright left its Redis running (it is in a session of its own):
-    shut it down, saving its queue, before a new one opens the same files."""
+    shut it down, saving its queue, before a new one opens the same files. Called with the
+    instance lock held, so the run that wrote `url_file` is dead."""
     if not url_file.exists():
         return
     import redis

@@ -36,6 +36,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
+from app.storage import private_dir, private_opener
 from workflows.archive_values import (
     compact_json,
     csv_cell,
@@ -72,7 +73,8 @@ class _TableWriter:
     def __init__(self, folder: Path, stem: str):
         self.json_path = folder / f"{stem}.json"
         self.csv_path = folder / f"{stem}.csv"
-        self.handle = self.json_path.open("w", encoding="utf-8", newline="\n")
+        self.handle = open(self.json_path, "w", encoding="utf-8", newline="\n",
+                           opener=private_opener)
         self.handle.write("[")
         self.columns: dict[str, None] = {}  # an ordered set
         self.count = 0
@@ -89,7 +91,7 @@ class _TableWriter:
         self.handle.write("\n]\n")
         self.handle.close()
         columns = list(self.columns)
-        with self.csv_path.open("w", encoding="utf-8", newline="") as out:
+        with open(self.csv_path, "w", encoding="utf-8", newline="", opener=private_opener) as out:
             writer = csv.writer(out)
             writer.writerow(columns)
             for row in read_rows(self.json_path):
@@ -143,9 +145,9 @@ class _FilePlaces:
 
 
 def _copy_file(item: FileItem, dest: Path) -> tuple[int, str]:
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dest.parent)
     digest, size = hashlib.sha256(), 0
-    with dest.open("wb") as out:
+    with open(dest, "wb", opener=private_opener) as out:
         for chunk in item.chunks():
             out.write(chunk)
             digest.update(chunk)
@@ -169,7 +171,6 @@ def stage_store(staging_dir: Path, store: str, items: Iterable[Item]) -> StagedS
     raises, nothing of this run is left and the previous staging (if any) is untouched.
     """
     staging_dir = Path(staging_dir)
-    staging_dir.mkdir(parents=True, exist_ok=True)
     store = utf8_text(store)
     segment = safe_segment(store)
     tmp = staging_dir / f".tmp-{segment}-{secrets.token_hex(6)}"
@@ -185,8 +186,10 @@ def stage_store(staging_dir: Path, store: str, items: Iterable[Item]) -> StagedS
 
 def _stage_into(tmp: Path, store: str, segment: str, items: Iterable[Item]) -> dict:
     data_dir, files_dir = tmp / "data", tmp / "files"
-    data_dir.mkdir(parents=True)
-    files_dir.mkdir()
+    # Private from the request's folder down (made here too: the staging of a store whose
+    # part was uploaded may have just removed an empty one).
+    private_dir(data_dir)
+    files_dir.mkdir(mode=0o700)
     tables: dict[str, _TableWriter] = {}
     used_stems: set[str] = set()
     places = _FilePlaces()
@@ -256,7 +259,7 @@ def _swap_in(new: Path, final: Path) -> None:
 
 def _write_json_atomic(path: Path, value: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
+    with open(tmp, "w", encoding="utf-8", opener=private_opener) as handle:
         json.dump(value, handle, ensure_ascii=False, indent=1)
         handle.flush()
         os.fsync(handle.fileno())

@@ -6,19 +6,25 @@ already are, at completion): the email becomes a keyed hash, so staff can still 
 when the person writes again, and the name, details, corrections and mail bodies go. In both
 cases the request row and its audit trail stay (accountability: that a request arrived, what
 was done and when).
+
+Files: a download's whole <REFERENCE>/ folder goes when its window closes, and after a backup
+of the storage is restored ``remove_restored_files`` deletes again what the backup brought back.
 """
+import shutil
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy import func
 
 from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition
 from app.models import CLOSED_STATES, DataRequest, Delivery, LinkNonce, MailMessage, utcnow
-from app.storage import storage
+from app.storage import storage, work_dir
 from app.tokens import email_hash
 
 from .context import job
+from .store_work import staging_dir, staging_key
 
 
 def minimise(data_request):
@@ -103,13 +109,59 @@ def purge_expired_deliveries(now=None):
         if delivery.deleted_at is not None:
             db.session.rollback()
             continue
-        storage().delete(delivery.path)
+        remove_delivered(data_request, delivery)
         delivery.deleted_at = now
         record(data_request, "system", "delivery_deleted",
                reason=f"{delivery.kind} deleted when its download window closed")
         db.session.commit()
         deleted += 1
     return deleted
+
+
+def remove_delivered(data_request, delivery):
+    """The delivered file and, unless another download of the request is still open, its whole
+    <REFERENCE>/ folder: a partial file a killed build or copy left there, and the folder."""
+    storage().delete(delivery.path)
+    still_open = db.session.execute(
+        db.select(func.count()).select_from(Delivery)
+        .where(Delivery.request_id == delivery.request_id, Delivery.id != delivery.id,
+               Delivery.deleted_at.is_(None))
+    ).scalar_one()
+    if not still_open:
+        remove_reference_folder(data_request.reference)
+
+
+def remove_reference_folder(reference):
+    storage().delete(reference)
+    # With a WORK_DIR of its own, this machine's build folder too (another machine's stays).
+    shutil.rmtree(work_dir() / reference, ignore_errors=True)
+
+
+def remove_restored_files():
+    """Delete again what a restored backup of ARCHIVE_DIR (or the bucket) brought back: the
+    staging of every closed request, and the <REFERENCE>/ folder of every closed request with
+    no download open (archives and certificates whose window closed, partial files, what a
+    cancelled request left). Returns how many closed requests it checked.
+
+    Idempotent, and one delete per closed request (a stat on a folder, a listing on a bucket):
+    `requests expire` runs it, the hourly cron does not need to.
+    """
+    delivering = (db.select(Delivery.id)
+                  .where(Delivery.request_id == DataRequest.id, Delivery.deleted_at.is_(None))
+                  .exists())
+    closed = db.session.execute(
+        # Expired requests were never verified: nothing was ever staged or built for them.
+        db.select(DataRequest.reference, delivering.label("delivering"))
+        .where(DataRequest.state.in_([s for s in CLOSED_STATES if s != "expired"]))
+        .order_by(DataRequest.id)
+    ).all()
+    files = storage()
+    for row in closed:  # a row has the .reference that staging_key and staging_dir use
+        files.delete(staging_key(row))
+        shutil.rmtree(staging_dir(row), ignore_errors=True)
+        if not row.delivering:
+            remove_reference_folder(row.reference)
+    return len(closed)
 
 
 @job

@@ -1,5 +1,6 @@
 """What a store step does for each request type. Each returns True when staff must finish it."""
-
+import contextlib
+import shutil
 
 from app.extensions import db
 from app.storage import storage, work_dir
@@ -19,10 +20,20 @@ def staging_key(data_request):
 
 
 def publish_staged(data_request, store_name):
-    """Hand one store's staged part to the shared storage, where the assembler finds it."""
+    """Hand one store's staged part to the shared storage, where the assembler finds it.
+
+    With a WORK_DIR of its own, this machine then drops its copy: the uploaded part is what
+    the assembler reads and a retry stages afresh, so the person's plain data would only wait
+    here, on every machine that ran a step, for a sweep that might run elsewhere.
+    """
     segment = safe_segment(store_name)
-    storage().put_tree(staging_dir(data_request) / segment,
-                       f"{staging_key(data_request)}/{segment}")
+    local, key = staging_dir(data_request) / segment, f"{staging_key(data_request)}/{segment}"
+    files = storage()
+    files.put_tree(local, key)
+    if files.local_path(key) != local.resolve():
+        shutil.rmtree(local, ignore_errors=True)
+        with contextlib.suppress(OSError):  # other stores' parts may still be here
+            local.parent.rmdir()
 
 
 def task_info(task):
