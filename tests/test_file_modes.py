@@ -127,3 +127,6 @@ def test_machines_with_their_own_work_dir_keep_no_staged_part_after_uploading_it
         # Nothing left on the machines, in a folder only the portal's user can open.
         assert files_under(folder) == [] and modes(folder)[folder] == 0o700
         assert_private(folder / "staging")
+        # The assembling machine built the archive in <WORK_DIR>/<reference>/ (0700) and
+        # removed the emptied folder once storage held the file.
+        assert not (folder / reference).exists()

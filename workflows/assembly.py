@@ -4,6 +4,7 @@ Each function runs inside the assemble step's job and is safe to run again: the 
 certificate are written atomically to a path fixed by the reference, the Delivery row is one per
 request and kind, and the state change, the delivery and the email commit together.
 """
+import contextlib
 import hashlib
 import os
 import secrets
@@ -20,7 +21,7 @@ from app.i18n import in_locale
 from app.lifecycle import lock, transition
 from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
-from app.storage import storage, work_dir
+from app.storage import private_dir, storage, work_dir
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
@@ -35,9 +36,7 @@ from .store_work import staging_dir, staging_key
 
 def output_dir(data_request):
     """Where this machine writes the request's files before handing them to storage."""
-    folder = work_dir() / data_request.reference
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return private_dir(work_dir() / data_request.reference)  # 0700: the person's data
 
 
 def publish(path, data_request):
@@ -51,6 +50,8 @@ def drop_local(path, key):
     """Remove this machine's copy once storage holds the file (unless it is storage's own)."""
     if storage().local_path(key) != path.resolve():
         path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not empty: another file of the request is there
+            path.parent.rmdir()
 
 
 def store_steps(data_request):
