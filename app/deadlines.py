@@ -149,9 +149,12 @@ def local_date(moment, zone_name):
     return moment.astimezone(safe_zone(zone_name)).date()
 
 
-def days_left(due, now):
-    """Whole days until due (negative when overdue), for badges and reminders."""
-    return (due - now) // timedelta(days=1)
+def calendar_days_left(due, now, zone_name="UTC"):
+    """Calendar days from today to the due date on the calendar of `zone_name`: 1 thirteen
+    hours before a due date of tomorrow, 0 all of the due day (before and after the due
+    moment), negative once a later day has begun. The staff badge and the reminder and
+    escalation mails all count this way, so they never disagree."""
+    return (local_date(due, zone_name) - local_date(now, zone_name)).days
 
 
 def is_valid_zone(name):
@@ -163,9 +166,7 @@ def is_valid_zone(name):
 
 
 __all__ = [
-    "RULES", "Rule", "add_business_days", "add_months", "acknowledgement_due", "days_left",
-    "due_at", "extension_limit", "is_valid_zone", "local_date", "on_local_calendar",
-    "on_local_date",
-    "regime_deadline",
-    "regime_for_region", "safe_zone",
+    "RULES", "Rule", "add_business_days", "add_months", "acknowledgement_due",
+    "calendar_days_left", "due_at", "extension_limit", "is_valid_zone", "local_date",
+    "on_local_calendar", "on_local_date", "regime_deadline", "regime_for_region", "safe_zone",
 ]

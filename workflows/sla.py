@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from app.deadlines import calendar_days_left
 from app.extensions import db
 from app.mail import SUBJECTS, deliver_later
 from app.models import DataRequest, MailMessage, Reminder, StaffUser, utcnow
@@ -130,7 +131,7 @@ def remind_due(now, counts):
         kind, period = reminder_kind(row.due_at, now), row.due_at.date().isoformat()
         if kind is None or (row.id, kind, period) in sent:
             continue
-        days = (row.due_at - now).days
+        days = calendar_days_left(row.due_at, now)  # as the staff badge counts them
 
         def write(row=row, kind=kind, days=days):
             return [staff_mail(addr, "reminder", row.reference, row.id, row=row, days=days)
@@ -145,7 +146,7 @@ def escalate_overdue(now, counts):
     for row in rows:
         if (row.id, "overdue", today) in sent:
             continue
-        late = (now - row.due_at).days + 1
+        late = -calendar_days_left(row.due_at, now)  # 0: was due earlier today, as the badge says
 
         def write(row=row, late=late):
             return [staff_mail(s.email, "escalation", row.reference, row.id, row=row, late=late)

@@ -1,15 +1,11 @@
 """The SLA badge staff see on every request: words first, colour second. Pure."""
-from datetime import timezone
+from ..deadlines import calendar_days_left
 
 DUE_SOON_DAYS = 7  # the first reminder goes out at 7 days: "due soon" starts there too
 
 
 def _days(n):
     return "1 day" if n == 1 else f"{n} days"
-
-
-def utc_date(moment):
-    return moment.astimezone(timezone.utc).date()
 
 
 def sla_badge(state, due_at, closed_at, now, open_states):
@@ -24,7 +20,7 @@ def sla_badge(state, due_at, closed_at, now, open_states):
         return "Closed in time", "sla-ok"
     # Calendar days in UTC, the zone of the console's Due column: "due today" next to a date
     # of tomorrow (13 hours away at 20:00) would contradict it.
-    left = (utc_date(due_at) - utc_date(now)).days
+    left = calendar_days_left(due_at, now)
     if due_at < now:
         if left == 0:
             return "Overdue: was due earlier today", "sla-overdue"
