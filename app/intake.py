@@ -13,7 +13,7 @@ from flask import current_app, url_for
 from . import deadlines
 from .audit import record
 from .extensions import db
-from .lifecycle import begin_workflow, transition
+from .lifecycle import begin_workflow, transition, unconfirmed_expiry
 from .mail import deliver_later, queue_mail
 from .models import LinkNonce, utcnow
 from .queue import enqueue_step
@@ -46,11 +46,6 @@ def open_request(data_request, actor, reason=None):
     db.session.flush()
     record(data_request, actor, "submitted", to_state="pending_verification", reason=reason)
     return data_request
-
-
-def unconfirmed_expiry(data_request):
-    """When the hourly expiry closes the request if it is still unconfirmed (and purges it)."""
-    return data_request.received_at + timedelta(days=current_app.config["UNVERIFIED_EXPIRY_DAYS"])
 
 
 def link_lifetime(seconds):

@@ -3,6 +3,8 @@
 Every change goes through `transition`, which checks the move, sets the timestamps the database
 constraints expect, and writes the audit event in the same transaction.
 """
+from datetime import timedelta
+
 from flask import current_app
 
 from . import deadlines
@@ -55,6 +57,30 @@ def transition(data_request, new_state, actor, reason=None, action=None):
     return record(data_request, actor, action or new_state, from_state=old, to_state=new_state,
                   reason=reason)
 
+
+def unconfirmed_window():
+    """How long a request may stay unconfirmed, counted from receipt (UNVERIFIED_EXPIRY_DAYS)."""
+    return timedelta(days=current_app.config["UNVERIFIED_EXPIRY_DAYS"])
+
+
+def unconfirmed_expiry(data_request):
+    """The moment an unconfirmed request expires: from then on (that moment included) the
+    pages refuse it, its verify link is dead and the hourly sweep closes and purges it."""
+    return data_request.received_at + unconfirmed_window()
+
+
+def unconfirmed_cutoff(now):
+    """Unconfirmed requests received at or before this moment have expired: the sweep's
+    `received_at <= cutoff` is `unconfirmed_expiry(...) <= now`, the same boundary."""
+    return now - unconfirmed_window()
+
+
+def has_expired(data_request, now=None):
+    """Closed unconfirmed, or unconfirmed past its expiry (the sweep may not have run yet)."""
+    return data_request is not None and (
+        data_request.state == "expired"
+        or (data_request.state == "pending_verification"
+            and unconfirmed_expiry(data_request) <= (now or utcnow())))
 
 
 def begin_workflow(data_request, actor, reason):

@@ -18,7 +18,7 @@ from sqlalchemy import func
 
 from app.audit import record
 from app.extensions import db
-from app.lifecycle import lock, transition
+from app.lifecycle import lock, transition, unconfirmed_cutoff
 from app.models import CLOSED_STATES, DataRequest, Delivery, LinkNonce, MailMessage, utcnow
 from app.storage import storage, work_dir
 from app.tokens import email_hash
@@ -71,11 +71,10 @@ def forget_links_and_mail(data_request):
 @job
 def expire_unverified(now=None):
     """Expire and purge every request left unconfirmed too long; returns how many."""
-    now = now or utcnow()
-    cutoff = now - timedelta(days=current_app.config["UNVERIFIED_EXPIRY_DAYS"])
+    cutoff = unconfirmed_cutoff(now or utcnow())  # the boundary the pages use: has_expired
     ids = db.session.execute(
         db.select(DataRequest.id).where(DataRequest.state == "pending_verification",
-                                        DataRequest.received_at < cutoff)
+                                        DataRequest.received_at <= cutoff)
     ).scalars().all()
     expired = 0
     for request_id in ids:

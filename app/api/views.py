@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import errors as page_errors
 from ..extensions import csrf, db
 from ..intake import confirm_identity, open_request, send_verify_link, start_after_commit
-from ..lifecycle import TransitionError, transition
+from ..lifecycle import TransitionError, transition, unconfirmed_window
 from ..models import DataRequest, utcnow
 from . import openapi
 from .auth import actor, require_scope, scopes_of
@@ -88,9 +88,8 @@ def max_age(vouched):
     them the confirmation window (unconfirmed requests expire counted from receipt)."""
     if vouched:
         return MAX_SUBMISSION_AGE
-    config = current_app.config
-    window = config["UNVERIFIED_EXPIRY_DAYS"] * 86400 - config["VERIFY_TTL_SECONDS"]
-    return min(MAX_SUBMISSION_AGE, timedelta(seconds=max(window, 0)))
+    window = unconfirmed_window() - timedelta(seconds=current_app.config["VERIFY_TTL_SECONDS"])
+    return min(MAX_SUBMISSION_AGE, max(window, timedelta(0)))
 
 
 def duplicate_request():

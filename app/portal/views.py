@@ -20,9 +20,8 @@ from ..intake import (
     send_verify_link,
     start_after_commit,
     status_url,
-    unconfirmed_expiry,
 )
-from ..lifecycle import TransitionError, lock, transition
+from ..lifecycle import TransitionError, has_expired, lock, transition
 from ..models import DataRequest, Step, new_reference, utcnow
 from ..ratelimit import RateLimited, hit
 from ..tokens import (
@@ -144,14 +143,6 @@ def _verify_payload(token):
     if payload.nonce is None:
         raise LinkError("invalid")
     return payload
-
-
-def has_expired(data_request):
-    """Closed unconfirmed, or past the moment the hourly sweep will close it."""
-    return data_request is not None and (
-        data_request.state == "expired"
-        or (data_request.state == "pending_verification"
-            and unconfirmed_expiry(data_request) <= utcnow()))
 
 
 def by_reference(reference):
