@@ -94,6 +94,7 @@ def create_app(config=None):
         app.logger.warning("BASE_URL is not https: session cookies are sent without Secure")
 
     app.add_template_filter(format_local_date, "local_date")
+    app.add_template_filter(i18n.local_moment, "local_moment")
     app.add_template_filter(megabytes, "megabytes")
     app.add_url_rule("/healthz", "healthz", healthz)
     metrics.init_app(app)

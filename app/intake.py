@@ -5,14 +5,13 @@ the caller has committed (mail to deliver, a workflow step to run): jobs must ne
 that might still roll back.
 """
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from flask import current_app, url_for
 
 from . import deadlines
 from .audit import record
 from .extensions import db
+from .i18n import local_moment
 from .lifecycle import begin_workflow, transition, unconfirmed_expiry
 from .mail import deliver_later, queue_mail
 from .models import LinkNonce, utcnow
@@ -75,18 +74,12 @@ def send_verify_link(data_request):
         .execution_options(synchronize_session=False)
     )
     if until < utcnow() + timedelta(seconds=ttl):
-        lifetime = {"valid_until": moment_for(data_request, until)}
+        lifetime = {"valid_until": local_moment(until, data_request.timezone,
+                                                data_request.locale)}
     else:
         lifetime = link_lifetime(ttl)
     return send(data_request, "verify", render_later=True,
                 verify_url=external_url("portal.verify", token=token), **lifetime)
-
-
-def moment_for(data_request, moment):
-    """A date and time as the person reads it: their language and time zone."""
-    zone = data_request.timezone if deadlines.is_valid_zone(data_request.timezone or "") \
-        else "UTC"
-    return format_datetime(moment, "long", tzinfo=ZoneInfo(zone), locale=data_request.locale)
 
 
 def confirm_identity(data_request, actor, reason, verified_at=None):

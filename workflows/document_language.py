@@ -9,28 +9,23 @@ Dates come to the builders as ISO 8601 strings. English keeps a calendar date as
 as that date, the time to the minute and the zone (2026-09-06 21:00 Japan Time), never the raw
 ISO moment with its microseconds; other languages get their own long form (2026年9月6日).
 Moments are shown in the person's own time zone (the one their browser reported on the form),
-named the reader's way (日本時間); UTC, said so, when unknown.
+named the reader's way (日本時間); UTC, said so, when unknown. ``app.i18n.local_moment`` writes
+them, as it does for the verify email and the download page: one deadline reads the same in all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import format_date
 from flask_babel import get_locale
+
+from app.i18n import local_moment
 
 
 def document_language() -> str:
     """The active language code ('en' outside any app context)."""
     return str(get_locale() or "en")
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name and name != "UTC" else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def written_date(value: object, zone_name: str | None = None) -> str:
@@ -47,12 +42,6 @@ def written_date(value: object, zone_name: str | None = None) -> str:
     if "T" not in text and " " not in text:  # a calendar date: no time of day to show
         return text if language == "en" else format_date(moment.date(), format="long",
                                                          locale=language)
-    zone = _zone(zone_name)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)  # the builders' moments are UTC
-    moment = moment.astimezone(zone or dt.UTC)
-    label = get_timezone_name(zone, width="long", locale=language) if zone else "UTC"
-    if language == "en":
-        return f"{moment.date().isoformat()} {moment:%H:%M} {label}"
-    return (f"{format_date(moment.date(), format='long', locale=language)} "
-            f"{format_time(moment.time(), format='short', locale=language)} {label}")
+    return local_moment(moment, zone_name, language)

@@ -4,12 +4,9 @@ Counting on GET would let a mail scanner that prefetches links use up the person
 """
 import logging
 
-from babel.dates import format_date, format_time, get_datetime_format
 from flask import Response, abort, current_app, redirect, render_template, send_file
-from flask_babel import get_locale
 
 from ..audit import record
-from ..deadlines import safe_zone
 from ..extensions import db
 from ..lifecycle import lock
 from ..models import DataRequest, Delivery, utcnow
@@ -70,16 +67,6 @@ def allow_bucket_redirect(body):
     return response
 
 
-def local_date_and_time(moment, zone_name):
-    """A moment as the person's clock shows it, written in their language ("March 8, 2026,
-    2:30 PM"): a download window ends mid-day, so the date alone could be a day off."""
-    local = moment.astimezone(safe_zone(zone_name))
-    locale = get_locale()
-    return get_datetime_format("medium", locale=locale).format(
-        format_time(local.time(), "short", locale=locale),
-        format_date(local.date(), "long", locale=locale))
-
-
 @bp.get("/download/<token>")
 def download_page(token):
     delivery, reference = _delivery(token)
@@ -87,7 +74,7 @@ def download_page(token):
                               .where(DataRequest.id == delivery.request_id)).scalar_one()
     return allow_bucket_redirect(render_template(
         "portal/download.html", delivery=delivery, reference=reference, form=DownloadForm(),
-        zone=zone, available_until=local_date_and_time(delivery.expires_at, zone)))
+        zone=zone))
 
 
 @bp.post("/download/<token>")
