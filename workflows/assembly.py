@@ -4,14 +4,10 @@ Each function runs inside the assemble step's job and is safe to run again: the 
 certificate are written atomically to a path fixed by the reference, the Delivery row is one per
 request and kind, and the state change, the delivery and the email commit together.
 """
-import contextlib
 import hashlib
-import os
 import secrets
 import shutil
-import tempfile
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 
@@ -21,7 +17,7 @@ from app.i18n import in_locale
 from app.lifecycle import lock, transition
 from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
-from app.storage import private_dir, storage, work_dir
+from app.storage import drop_local_copy, private_dir, storage, work_dir, write_atomically
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
@@ -44,14 +40,6 @@ def publish(path, data_request):
     key = f"{data_request.reference}/{path.name}"
     storage().put_file(path, key)
     return key
-
-
-def drop_local(path, key):
-    """Remove this machine's copy once storage holds the file (unless it is storage's own)."""
-    if storage().local_path(key) != path.resolve():
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # not empty: another file of the request is there
-            path.parent.rmdir()
 
 
 def store_steps(data_request):
@@ -159,7 +147,7 @@ def deliver_archive(step, data_request):
     # Only once the zip is safely recorded: a retry before this point still finds the staging.
     storage().delete(staging_key(data_request))
     shutil.rmtree(staging_dir(data_request), ignore_errors=True)
-    drop_local(info.path, key)
+    drop_local_copy(info.path, key)
 
 
 def certificate_facts(data_request, steps, completed_at):
@@ -233,29 +221,16 @@ def erasure_summary(facts):
     }
 
 
-def write_atomically(path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
-
-
 def deliver_certificate(step, data_request):
     """Deletion: the certificate PDF, the email saying what was kept and why, minimisation."""
     steps = store_steps(data_request)
     facts = certificate_facts(data_request, steps, utcnow())
     path = output_dir(data_request) / f"deletion-certificate-{data_request.reference}.pdf"
     with in_locale(data_request.locale):
-        sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
+        write_atomically(path, lambda out: deletion_certificate(out, facts))
     key = publish(path, data_request)
-    save_delivery(data_request, "certificate", key, size, sha256)
+    save_delivery(data_request, "certificate", key, path.stat().st_size,
+                  hashlib.sha256(path.read_bytes()).hexdigest())
     summary = erasure_summary(facts)
     erased = summary["deleted"] + summary["anonymized"]
     data_request, mail_id = complete(
@@ -266,7 +241,7 @@ def deliver_certificate(step, data_request):
     minimise(data_request)
     db.session.commit()
     deliver_later([mail_id])
-    drop_local(path, key)
+    drop_local_copy(path, key)
 
 
 def split_fields(data_request, steps):
