@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from tests.pdf_support import pdf_unicode_text
 from workflows.archive import build_archive, stage_store
+from workflows.certificate import deletion_certificate
 from workflows.datamap import DataMapError, parse_datamap
-from workflows.reports import art15_report, deletion_certificate
+from workflows.reports import art15_report
 from workflows.stores import FileItem, Record, make_store
 
 WHEN = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)

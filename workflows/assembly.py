@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from app.deadlines import local_date
 from app.extensions import db
 from app.i18n import in_locale
 from app.lifecycle import lock, transition
@@ -21,9 +20,9 @@ from app.storage import drop_local_copy, private_dir, storage, work_dir, write_a
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
-from workflows.datamap import DataMapError, load_datamap
+from workflows.certificate import certificate_facts, deletion_certificate, erasure_summary
+from workflows.datamap import load_datamap
 from workflows.legal_texts import TRANSFER_TO_JAPAN
-from workflows.reports import counted_outcomes, deletion_certificate
 from workflows.stores import make_store
 
 from .expiry import minimise
@@ -148,77 +147,6 @@ def deliver_archive(step, data_request):
     storage().delete(staging_key(data_request))
     shutil.rmtree(staging_dir(data_request), ignore_errors=True)
     drop_local_copy(info.path, key)
-
-
-def certificate_facts(data_request, steps, completed_at):
-    # A moment, not a UTC date: the person reads its date in their own zone, and the last
-    # backup holding their data is gone only at that moment (for Tokyo, the day after a
-    # completion late in the UTC day).
-    rolloff = completed_at + timedelta(days=current_app.config["BACKUP_ROLLOFF_DAYS"])
-    stores, verified = [], []
-    for step in steps:
-        result = step.result or {}
-        stores.append({"store": step.store, "outcomes": result.get("outcomes", []),
-                       "manual": "task" in result, "note": result.get("note")})
-        if result.get("verified_empty"):
-            verified.append(step.store)
-    if any(o.get("action") == "retained" for s in stores for o in s["outcomes"]):
-        stores = kept_reasons_in_language(stores, data_request.locale)
-    return {
-        "company": current_app.config["COMPANY_NAME"],
-        "contact": current_app.config["COMPANY_CONTACT"],
-        "reference": data_request.reference, "completed_at": completed_at.isoformat(),
-        "timezone": data_request.timezone,
-        "stores": stores, "backups_roll_off_at": rolloff.isoformat(),
-        "backups_roll_off": local_date(rolloff, data_request.timezone).isoformat(),
-        "verified_empty": verified,
-    }
-
-
-def kept_reasons_in_language(stores, language):
-    """The certificate's stores with each kept table's reason in the person's language.
-
-    Erase steps record the reason as the data map writes it. Where the map translates that
-    very text (the table's retain_reason, or a files/chroma store's), the certificate gives the
-    translation; a reason the map no longer holds, or an http store's own, stays as recorded.
-    """
-    try:
-        datamap = load_datamap(current_app.config["STORES_CONFIG"])
-    except (DataMapError, OSError) as err:
-        # The erasure is done: a map broken since must not hold back its certificate.
-        current_app.logger.warning("certificate: kept reasons as recorded (data map: %s)", err)
-        return stores
-    configs = {store.name: store for store in datamap.stores}
-    return [{**store, "outcomes": [
-        {**o, "reason": _kept_reason(configs.get(store["store"]), o, language)}
-        if o.get("action") == "retained" else o
-        for o in store["outcomes"]]} for store in stores]
-
-
-def _kept_reason(config, outcome, language):
-    recorded = outcome.get("reason")
-    if config is None:
-        return recorded
-    owner = next((t for t in config.tables if t.table == outcome.get("table")), None)
-    if owner is None and config.tables:
-        return recorded  # a table the map does not name
-    owner = owner or config
-    translated = owner.translation("retain_reason", language)
-    return translated if translated is not None and owner.retain_reason == recorded else recorded
-
-
-def erasure_summary(facts):
-    """What the email says, from the certificate's facts and with its filter (tables with no
-    record of the person's are left out of both): records deleted, records de-identified,
-    the tables kept by law, the stores re-checked afterwards and those staff handled."""
-    counted = [(s["store"], o) for s in facts["stores"] for o in counted_outcomes(s)]
-    return {
-        "deleted": sum(o["count"] for _, o in counted if o["action"] == "deleted"),
-        "anonymized": sum(o["count"] for _, o in counted if o["action"] == "anonymized"),
-        "kept": [(store, o) for store, o in counted if o["action"] == "retained"],
-        "verified": list(facts["verified_empty"]),
-        "manual": [s["store"] for s in facts["stores"] if s["manual"]],
-    }
 
 
 def deliver_certificate(step, data_request):

@@ -8,7 +8,7 @@ import pytest
 
 from app.factory import create_app
 from app.mail import render_bodies
-from workflows.assembly import certificate_facts, erasure_summary
+from workflows.certificate import certificate_facts, erasure_summary
 
 ROLLOFF = dt.datetime(2027, 5, 27, 20, 0, tzinfo=dt.UTC)  # 28 May, 05:00 in Tokyo
 FACTS = {

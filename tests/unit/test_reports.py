@@ -7,8 +7,9 @@ import zlib
 
 import pytest
 
+from workflows.certificate import deletion_certificate
 from workflows.legal_texts import TRANSFER_TO_JAPAN
-from workflows.reports import art15_report, deletion_certificate
+from workflows.reports import art15_report
 
 STATEMENT = {
     "company": "CraftOS",
