@@ -104,7 +104,7 @@ def test_the_pdfs_print_a_lone_surrogate_as_a_replacement_character():
         "contact": "info@craftos.net",
         "reference": "R1",
         "completed_at": WHEN.isoformat(),
-        "backups_roll_off": "2026-08-28",
+        "backups_roll_off": "2026-08-28", "backup_rolloff_days": 180,
         "stores": [{"store": "remote", "outcomes": [
             {"table": "deals" + LONE_SURROGATE, "action": "deleted", "count": 2}]}],
     }
@@ -122,7 +122,7 @@ def test_a_13_kb_retain_reason_prints_across_pages_on_the_certificate():
         "contact": "info@craftos.net",
         "reference": "R1",
         "completed_at": WHEN.isoformat(),
-        "backups_roll_off": "2026-08-28",
+        "backups_roll_off": "2026-08-28", "backup_rolloff_days": 180,
         "stores": [{"store": "crm", "outcomes": [
             {"table": "deals", "action": "retained", "count": 2, "reason": reason}]}],
     })

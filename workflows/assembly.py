@@ -7,7 +7,7 @@ request and kind, and the state change, the delivery and the email commit togeth
 import hashlib
 import secrets
 import shutil
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 
@@ -20,7 +20,7 @@ from app.storage import drop_local_copy, private_dir, storage, work_dir, write_a
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
-from workflows.certificate import certificate_facts, deletion_certificate, erasure_summary
+from workflows.certificate import certificate_facts, deletion_certificate, erasure_mail
 from workflows.datamap import load_datamap
 from workflows.legal_texts import TRANSFER_TO_JAPAN
 from workflows.stores import make_store
@@ -159,13 +159,12 @@ def deliver_certificate(step, data_request):
     key = publish(path, data_request)
     save_delivery(data_request, "certificate", key, path.stat().st_size,
                   hashlib.sha256(path.read_bytes()).hexdigest())
-    summary = erasure_summary(facts)
-    erased = summary["deleted"] + summary["anonymized"]
+    mail = erasure_mail(facts, data_request.locale)
+    erased = mail["deleted"] + mail["anonymized"]
     data_request, mail_id = complete(
-        step, data_request, f"erased {erased} records; kept {len(summary['kept'])} table(s) by law",
+        step, data_request, f"erased {erased} records; kept {len(mail['kept'])} table(s) by law",
         "erasure_done", download_url=public_link("download", data_request.reference,
-                                                 "certificate"),
-        rolloff_at=datetime.fromisoformat(facts["backups_roll_off_at"]), **summary)
+                                                 "certificate"), **mail)
     minimise(data_request)
     db.session.commit()
     deliver_later([mail_id])

@@ -7,25 +7,30 @@ map or a store go through ``_text``, fixed text is translated into the active la
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from app.deadlines import local_date
+from app.i18n import in_locale, long_date
 from workflows.datamap import DataMapError, load_datamap
 from workflows.document_language import written_date
 from workflows.reports import _H1, _H2, _build, _field, _p, _table, _text
 
 
 def certificate_facts(data_request, steps, completed_at):
-    # A moment, not a UTC date: the person reads its date in their own zone, and the last
-    # backup holding their data is gone only at that moment (for Tokyo, the day after a
-    # completion late in the UTC day).
-    rolloff = completed_at + timedelta(days=current_app.config["BACKUP_ROLLOFF_DAYS"])
+    """What the certificate and the erasure email state (``deletion_certificate`` lists the
+    keys), from the request's erase steps and the config, as plain JSON values."""
+    days = current_app.config["BACKUP_ROLLOFF_DAYS"]
+    # The last backup holding the person's data is gone BACKUP_ROLLOFF_DAYS after the moment
+    # of completion; its date is the one the person's calendar shows then (for Tokyo, the day
+    # after a completion late in the UTC day).
+    rolloff = local_date(completed_at + timedelta(days=days), data_request.timezone)
     stores, verified = [], []
     for step in steps:
         result = step.result or {}
@@ -40,9 +45,8 @@ def certificate_facts(data_request, steps, completed_at):
         "contact": current_app.config["COMPANY_CONTACT"],
         "reference": data_request.reference, "completed_at": completed_at.isoformat(),
         "timezone": data_request.timezone,
-        "stores": stores, "backups_roll_off_at": rolloff.isoformat(),
-        "backups_roll_off": local_date(rolloff, data_request.timezone).isoformat(),
-        "verified_empty": verified,
+        "stores": stores, "backups_roll_off": rolloff.isoformat(),
+        "backup_rolloff_days": days, "verified_empty": verified,
     }
 
 
@@ -76,6 +80,16 @@ def _kept_reason(config, outcome, language):
     owner = owner or config
     translated = owner.translation("retain_reason", language)
     return translated if translated is not None and owner.retain_reason == recorded else recorded
+
+
+def erasure_mail(facts, language):
+    """The erasure email's context: ``erasure_summary``, and the backup roll-off as the
+    certificate states it (the same local date, written in the person's language, and the
+    period)."""
+    with in_locale(language):
+        rolloff = long_date(date.fromisoformat(facts["backups_roll_off"]))
+    return {**erasure_summary(facts), "rolloff_date": rolloff,
+            "rolloff_days": facts["backup_rolloff_days"]}
 
 
 def erasure_summary(facts):
@@ -139,10 +153,12 @@ def _manual_section(stores: list) -> list:
 def deletion_certificate(path_or_file, certificate: dict) -> None:
     """Write the deletion certificate PDF, in the active language.
 
-    ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
+    ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO moment,
+    "timezone": the person's zone (the moment is written in it),
     "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
     "retained", "count", "reason"}], "manual": bool, "note": what staff confirmed}],
-    "backups_roll_off": ISO date (the person's local day of completion + 180 days),
+    "backups_roll_off": ISO date (the person's local date of the moment completed_at +
+    backup_rolloff_days), "backup_rolloff_days": BACKUP_ROLLOFF_DAYS,
     "verified_empty": [store names re-scanned and found empty]}``.
     """
     title = _("Certificate of deletion")
@@ -187,9 +203,14 @@ def deletion_certificate(path_or_file, certificate: dict) -> None:
         [
             _p(_("Backups"), _H2),
             _p(
-                _("Our encrypted backups are kept for up to 180 days and then destroyed, so "
-                  "copies of the erased data in backups will be gone by <b>%(date)s</b>.",
-                  date=_text(written_date(certificate.get("backups_roll_off"))))
+                ngettext("Our encrypted backups are kept for up to %(num)s day and then "
+                         "destroyed, so copies of the erased data in backups will be gone by "
+                         "<b>%(date)s</b>.",
+                         "Our encrypted backups are kept for up to %(num)s days and then "
+                         "destroyed, so copies of the erased data in backups will be gone by "
+                         "<b>%(date)s</b>.",
+                         certificate["backup_rolloff_days"],
+                         date=_text(written_date(certificate.get("backups_roll_off"))))
             ),
             _p(_("This request"), _H2),
             _p(
