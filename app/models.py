@@ -20,6 +20,9 @@ STATES = (
     "completed", "rejected", "expired", "cancelled",
 )
 OPEN_STATES = ("pending_verification", "verified", "in_progress", "needs_attention")
+# Confirmed and its workflow has started: steps run, or wait for staff (a manual step is
+# resolved only in these).
+WORKFLOW_STATES = ("in_progress", "needs_attention")
 CLOSED_STATES = ("completed", "rejected", "expired", "cancelled")
 VERIFIED_STATES = ("verified", "in_progress", "needs_attention", "completed")
 LINK_PURPOSES = ("verify",)

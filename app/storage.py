@@ -12,6 +12,7 @@ what the portal writes is for its own user only: folders 0700, files 0600, copie
 (``private_dir``, ``private_opener``), whatever the process umask.
 """
 import abc
+import contextlib
 import functools
 import os
 import shutil
@@ -60,6 +61,39 @@ def copy_tree_private(source: Path, target: Path) -> None:
     private_dir(target)
     for path in files:
         copy_private(path, Path(target) / path.relative_to(source))
+
+
+def write_atomically(path: Path, write) -> None:
+    """Write ``path`` through ``write(file)`` so that it is complete or not there at all.
+
+    A name of its own per writer, flushed to disk before it takes the final name, removed if
+    the write fails (a full disk; what a kill leaves goes with its <reference>/ folder).
+    """
+    path = Path(path)
+    fd, part = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
+
+
+def drop_local_copy(path: Path, key: str) -> None:
+    """Remove this machine's copy (a file or a folder) of what storage now holds at ``key``,
+    and its parent folder once empty; nothing when the copy is storage's own file."""
+    path = Path(path)
+    if storage().local_path(key) == path.resolve():
+        return
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: another part of the request is there
+        path.parent.rmdir()
 
 
 class Storage(abc.ABC):
@@ -136,17 +170,8 @@ class LocalStorage(Storage):
         self._private_folders(target.parent)
         if Path(local).resolve() == target:
             return
-        # A name of its own per copy, removed if the copy fails (a full disk, a kill is
-        # cleaned when the delivery expires: its whole <reference>/ folder goes).
-        fd, part = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                    suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out, open(local, "rb") as src:
-                shutil.copyfileobj(src, out, COPY_CHUNK)
-            os.replace(part, target)
-        except BaseException:
-            Path(part).unlink(missing_ok=True)
-            raise
+        with open(local, "rb") as src:
+            write_atomically(target, lambda out: shutil.copyfileobj(src, out, COPY_CHUNK))
 
     def _private_folders(self, folder: Path) -> None:
         """Make ``folder`` and the folders between it and the root 0700: they are the

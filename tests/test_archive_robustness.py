@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from tests.pdf_support import pdf_unicode_text
 from workflows.archive import build_archive, stage_store
+from workflows.certificate import deletion_certificate
 from workflows.datamap import DataMapError, parse_datamap
-from workflows.reports import art15_report, deletion_certificate
+from workflows.reports import art15_report
 from workflows.stores import FileItem, Record, make_store
 
 WHEN = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -103,7 +104,7 @@ def test_the_pdfs_print_a_lone_surrogate_as_a_replacement_character():
         "contact": "info@craftos.net",
         "reference": "R1",
         "completed_at": WHEN.isoformat(),
-        "backups_roll_off": "2026-08-28",
+        "backups_roll_off": "2026-08-28", "backup_rolloff_days": 180,
         "stores": [{"store": "remote", "outcomes": [
             {"table": "deals" + LONE_SURROGATE, "action": "deleted", "count": 2}]}],
     }
@@ -121,7 +122,7 @@ def test_a_13_kb_retain_reason_prints_across_pages_on_the_certificate():
         "contact": "info@craftos.net",
         "reference": "R1",
         "completed_at": WHEN.isoformat(),
-        "backups_roll_off": "2026-08-28",
+        "backups_roll_off": "2026-08-28", "backup_rolloff_days": 180,
         "stores": [{"store": "crm", "outcomes": [
             {"table": "deals", "action": "retained", "count": 2, "reason": reason}]}],
     })

@@ -14,8 +14,9 @@ from pdf_support import pdf_unicode_text
 from test_archive_language import DATAMAP, ask, certificate_of, squeezed
 from test_export_portability import archive_of
 
-from workflows.assembly import certificate_facts, statement
-from workflows.reports import art15_report, deletion_certificate
+from workflows.assembly import statement
+from workflows.certificate import certificate_facts, deletion_certificate
+from workflows.reports import art15_report
 
 # test_archive_language's map, with Japanese texts for the store and the kept table.
 TRANSLATED = DATAMAP.replace('retention = "Account lifetime + 90 days"\n', """\

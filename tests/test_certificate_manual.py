@@ -10,7 +10,7 @@ from unit.test_reports import CERTIFICATE, pdf_bytes, pdf_text
 
 from app.factory import create_app
 from app.i18n import in_locale
-from workflows.reports import deletion_certificate
+from workflows.certificate import deletion_certificate
 
 NOT_RECHECKED = "These stores were not re-checked automatically afterwards."
 PROCESSOR = {"store": "payment_processor", "outcomes": [], "manual": True,

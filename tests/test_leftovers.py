@@ -1,11 +1,12 @@
 """Work files of closed requests are swept: staged store parts and unfinished archives of a
-cancelled request, and the staging a crash left behind after an archive was delivered."""
+cancelled request, and the staging a crash left behind after an archive was delivered (the
+archive itself stays while its download is open)."""
 from datetime import timedelta
 
 from test_staff_access import make_request
 
 from app.extensions import db
-from app.models import DataRequest, utcnow
+from app.models import DataRequest, Delivery, utcnow
 from app.storage import storage, work_dir
 from workflows.leftovers import sweep_leftover_files
 from workflows.store_work import staging_dir, staging_key
@@ -24,6 +25,11 @@ def leave_files(app, request_id, delivered=False):
         archive.write_bytes(b"PK-bytes")
         key = f"{data_request.reference}/{archive.name}"
         storage().put_file(archive, key)
+        if delivered:
+            db.session.add(Delivery(request_id=request_id, kind="archive", path=key, bytes=8,
+                                    sha256="0" * 64, downloads=0, max_downloads=3,
+                                    expires_at=utcnow() + timedelta(days=7)))
+            db.session.commit()
         return data_request, key
 
 
@@ -35,7 +41,8 @@ def test_closed_requests_lose_their_work_files_and_delivered_archives_stay(app):
     with app.app_context():
         db.session.get(DataRequest, long_ago).closed_at = utcnow() - timedelta(days=30)
         db.session.commit()
-    left = {rid: leave_files(app, rid) for rid in (cancelled, completed, still_open, long_ago)}
+    left = {rid: leave_files(app, rid, delivered=rid == completed)
+            for rid in (cancelled, completed, still_open, long_ago)}
 
     with app.app_context():
         # The cancelled and the completed one, and the month-old one whose staging folder is

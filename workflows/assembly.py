@@ -4,30 +4,25 @@ Each function runs inside the assemble step's job and is safe to run again: the 
 certificate are written atomically to a path fixed by the reference, the Delivery row is one per
 request and kind, and the state change, the delivery and the email commit together.
 """
-import contextlib
 import hashlib
-import os
 import secrets
 import shutil
-import tempfile
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 from flask import current_app
 
-from app.deadlines import local_date
 from app.extensions import db
 from app.i18n import in_locale
 from app.lifecycle import lock, transition
 from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
-from app.storage import private_dir, storage, work_dir
+from app.storage import drop_local_copy, private_dir, storage, work_dir, write_atomically
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
-from workflows.datamap import DataMapError, load_datamap
+from workflows.certificate import certificate_facts, deletion_certificate, erasure_mail
+from workflows.datamap import load_datamap
 from workflows.legal_texts import TRANSFER_TO_JAPAN
-from workflows.reports import counted_outcomes, deletion_certificate
 from workflows.stores import make_store
 
 from .expiry import minimise
@@ -44,14 +39,6 @@ def publish(path, data_request):
     key = f"{data_request.reference}/{path.name}"
     storage().put_file(path, key)
     return key
-
-
-def drop_local(path, key):
-    """Remove this machine's copy once storage holds the file (unless it is storage's own)."""
-    if storage().local_path(key) != path.resolve():
-        path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # not empty: another file of the request is there
-            path.parent.rmdir()
 
 
 def store_steps(data_request):
@@ -159,92 +146,7 @@ def deliver_archive(step, data_request):
     # Only once the zip is safely recorded: a retry before this point still finds the staging.
     storage().delete(staging_key(data_request))
     shutil.rmtree(staging_dir(data_request), ignore_errors=True)
-    drop_local(info.path, key)
-
-
-def certificate_facts(data_request, steps, completed_at):
-    # A moment, not a UTC date: the person reads its date in their own zone, and the last
-    # backup holding their data is gone only at that moment (for Tokyo, the day after a
-    # completion late in the UTC day).
-    rolloff = completed_at + timedelta(days=current_app.config["BACKUP_ROLLOFF_DAYS"])
-    stores, verified = [], []
-    for step in steps:
-        result = step.result or {}
-        stores.append({"store": step.store, "outcomes": result.get("outcomes", []),
-                       "manual": "task" in result, "note": result.get("note")})
-        if result.get("verified_empty"):
-            verified.append(step.store)
-    if any(o.get("action") == "retained" for s in stores for o in s["outcomes"]):
-        stores = kept_reasons_in_language(stores, data_request.locale)
-    return {
-        "company": current_app.config["COMPANY_NAME"],
-        "contact": current_app.config["COMPANY_CONTACT"],
-        "reference": data_request.reference, "completed_at": completed_at.isoformat(),
-        "timezone": data_request.timezone,
-        "stores": stores, "backups_roll_off_at": rolloff.isoformat(),
-        "backups_roll_off": local_date(rolloff, data_request.timezone).isoformat(),
-        "verified_empty": verified,
-    }
-
-
-def kept_reasons_in_language(stores, language):
-    """The certificate's stores with each kept table's reason in the person's language.
-
-    Erase steps record the reason as the data map writes it. Where the map translates that
-    very text (the table's retain_reason, or a files/chroma store's), the certificate gives the
-    translation; a reason the map no longer holds, or an http store's own, stays as recorded.
-    """
-    try:
-        datamap = load_datamap(current_app.config["STORES_CONFIG"])
-    except (DataMapError, OSError) as err:
-        # The erasure is done: a map broken since must not hold back its certificate.
-        current_app.logger.warning("certificate: kept reasons as recorded (data map: %s)", err)
-        return stores
-    configs = {store.name: store for store in datamap.stores}
-    return [{**store, "outcomes": [
-        {**o, "reason": _kept_reason(configs.get(store["store"]), o, language)}
-        if o.get("action") == "retained" else o
-        for o in store["outcomes"]]} for store in stores]
-
-
-def _kept_reason(config, outcome, language):
-    recorded = outcome.get("reason")
-    if config is None:
-        return recorded
-    owner = next((t for t in config.tables if t.table == outcome.get("table")), None)
-    if owner is None and config.tables:
-        return recorded  # a table the map does not name
-    owner = owner or config
-    translated = owner.translation("retain_reason", language)
-    return translated if translated is not None and owner.retain_reason == recorded else recorded
-
-
-def erasure_summary(facts):
-    """What the email says, from the certificate's facts and with its filter (tables with no
-    record of the person's are left out of both): records deleted, records de-identified,
-    the tables kept by law, the stores re-checked afterwards and those staff handled."""
-    counted = [(s["store"], o) for s in facts["stores"] for o in counted_outcomes(s)]
-    return {
-        "deleted": sum(o["count"] for _, o in counted if o["action"] == "deleted"),
-        "anonymized": sum(o["count"] for _, o in counted if o["action"] == "anonymized"),
-        "kept": [(store, o) for store, o in counted if o["action"] == "retained"],
-        "verified": list(facts["verified_empty"]),
-        "manual": [s["store"] for s in facts["stores"] if s["manual"]],
-    }
-
-
-def write_atomically(path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size
+    drop_local_copy(info.path, key)
 
 
 def deliver_certificate(step, data_request):
@@ -253,20 +155,20 @@ def deliver_certificate(step, data_request):
     facts = certificate_facts(data_request, steps, utcnow())
     path = output_dir(data_request) / f"deletion-certificate-{data_request.reference}.pdf"
     with in_locale(data_request.locale):
-        sha256, size = write_atomically(path, lambda fh: deletion_certificate(fh, facts))
+        write_atomically(path, lambda out: deletion_certificate(out, facts))
     key = publish(path, data_request)
-    save_delivery(data_request, "certificate", key, size, sha256)
-    summary = erasure_summary(facts)
-    erased = summary["deleted"] + summary["anonymized"]
+    save_delivery(data_request, "certificate", key, path.stat().st_size,
+                  hashlib.sha256(path.read_bytes()).hexdigest())
+    mail = erasure_mail(facts, data_request.locale)
+    erased = mail["deleted"] + mail["anonymized"]
     data_request, mail_id = complete(
-        step, data_request, f"erased {erased} records; kept {len(summary['kept'])} table(s) by law",
+        step, data_request, f"erased {erased} records; kept {len(mail['kept'])} table(s) by law",
         "erasure_done", download_url=public_link("download", data_request.reference,
-                                                 "certificate"),
-        rolloff_at=datetime.fromisoformat(facts["backups_roll_off_at"]), **summary)
+                                                 "certificate"), **mail)
     minimise(data_request)
     db.session.commit()
     deliver_later([mail_id])
-    drop_local(path, key)
+    drop_local_copy(path, key)
 
 
 def split_fields(data_request, steps):

@@ -39,8 +39,24 @@ class Match:
     identity: str
 
 
+class Translated:
+    """The texts of a store or table that has ``translations`` (see TRANSLATABLE_*_KEYS)."""
+
+    translations: Translations
+
+    def translation(self, key: str, language: str | None) -> str | tuple[str, ...] | None:
+        """``key`` (purpose, categories, retain_reason...) in ``language``, or None when the
+        map gives none."""
+        return pick_translation(self.translations, key, language)
+
+    def text(self, key: str, language: str | None = None) -> str | tuple[str, ...] | None:
+        """This entry's ``key`` for a reader of ``language``: its translation, else as written."""
+        found = self.translation(key, language)
+        return found if found is not None else getattr(self, key)
+
+
 @dataclass(frozen=True)
-class TableMap:
+class TableMap(Translated):
     """One table of a sql store and what to do with the person's rows in it."""
 
     table: str
@@ -57,18 +73,9 @@ class TableMap:
     line: int | None = None
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
-    def translation(self, key: str, language: str | None) -> str | None:
-        """``key`` (retain_reason) in ``language``, or None when the map gives none."""
-        return pick_translation(self.translations, key, language)
-
-    def text(self, key: str, language: str | None = None) -> str | None:
-        """This table's ``key`` for a reader of ``language``: its translation, else as written."""
-        found = self.translation(key, language)
-        return found if found is not None else getattr(self, key)
-
 
 @dataclass(frozen=True)
-class StoreConfig:
+class StoreConfig(Translated):
     """One store of the data map. Kind-specific keys are optional fields here."""
 
     name: str
@@ -115,15 +122,6 @@ class StoreConfig:
             else (self.source_path or "<datamap>")
         )
         return f"{prefix}: {', '.join(parts)}"
-
-    def translation(self, key: str, language: str | None) -> str | tuple[str, ...] | None:
-        """``key`` (purpose, categories...) in ``language``, or None when the map gives none."""
-        return pick_translation(self.translations, key, language)
-
-    def text(self, key: str, language: str | None = None) -> str | tuple[str, ...] | None:
-        """This store's ``key`` for a reader of ``language``: its translation, else as written."""
-        found = self.translation(key, language)
-        return found if found is not None else getattr(self, key)
 
     def identities_used(self) -> set[str]:
         """Identity names this store needs to find a person."""

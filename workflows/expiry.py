@@ -10,7 +10,6 @@ was done and when).
 Files: a download's whole <REFERENCE>/ folder goes when its window closes, and after a backup
 of the storage is restored ``remove_restored_files`` deletes again what the backup brought back.
 """
-import shutil
 from datetime import timedelta
 
 from flask import current_app
@@ -20,11 +19,11 @@ from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition, unconfirmed_cutoff
 from app.models import CLOSED_STATES, DataRequest, Delivery, LinkNonce, MailMessage, utcnow
-from app.storage import storage, work_dir
+from app.storage import storage
 from app.tokens import email_hash
 
 from .context import job
-from .store_work import staging_dir, staging_key
+from .leftovers import closed_with_files, remove_reference_folder, remove_request_files
 
 
 def minimise(data_request):
@@ -130,36 +129,18 @@ def remove_delivered(data_request, delivery):
         remove_reference_folder(data_request.reference)
 
 
-def remove_reference_folder(reference):
-    storage().delete(reference)
-    # With a WORK_DIR of its own, this machine's build folder too (another machine's stays).
-    shutil.rmtree(work_dir() / reference, ignore_errors=True)
-
-
 def remove_restored_files():
     """Delete again what a restored backup of ARCHIVE_DIR (or the bucket) brought back: the
-    staging of every closed request, and the <REFERENCE>/ folder of every closed request with
-    no download open (archives and certificates whose window closed, partial files, what a
-    cancelled request left). Returns how many closed requests it checked.
+    files of every closed request, by the sweep's rule (``remove_request_files``). Returns how
+    many closed requests it checked.
 
-    Idempotent, and one delete per closed request (a stat on a folder, a listing on a bucket):
-    `requests expire` runs it, the hourly cron does not need to.
+    Idempotent, and a few deletes per closed request (its staging and, with no download open,
+    its <REFERENCE>/ folder: a stat on a folder, a listing on a bucket): `requests expire`
+    runs it, the hourly cron does not need to.
     """
-    delivering = (db.select(Delivery.id)
-                  .where(Delivery.request_id == DataRequest.id, Delivery.deleted_at.is_(None))
-                  .exists())
-    closed = db.session.execute(
-        # Expired requests were never verified: nothing was ever staged or built for them.
-        db.select(DataRequest.reference, delivering.label("delivering"))
-        .where(DataRequest.state.in_([s for s in CLOSED_STATES if s != "expired"]))
-        .order_by(DataRequest.id)
-    ).all()
-    files = storage()
-    for row in closed:  # a row has the .reference that staging_key and staging_dir use
-        files.delete(staging_key(row))
-        shutil.rmtree(staging_dir(row), ignore_errors=True)
-        if not row.delivering:
-            remove_reference_folder(row.reference)
+    closed = db.session.execute(closed_with_files()).all()
+    for row in closed:
+        remove_request_files(row)
     return len(closed)
 
 

@@ -17,16 +17,45 @@ import shutil
 from datetime import timedelta
 
 from app.extensions import db
-from app.models import CLOSED_STATES, DataRequest, utcnow
+from app.models import CLOSED_STATES, DataRequest, Delivery, utcnow
 from app.storage import storage, work_dir
 
 from .context import job
 from .store_work import staging_dir, staging_key
 
 SWEEP_DAYS = 2
-# Expired requests were never verified, so nothing was ever staged for them.
-SWEPT_STATES = [s for s in CLOSED_STATES if s != "expired"]
+# Expired requests were never verified: nothing was ever staged or built for them.
+STAGED_CLOSED_STATES = tuple(s for s in CLOSED_STATES if s != "expired")
 BATCH = 500
+
+
+def closed_with_files():
+    """A select of closed requests' (id, reference, delivering): whether a download of the
+    request is still open, so its <REFERENCE>/ folder must stay. Narrow it with .where()."""
+    delivering = (db.select(Delivery.id)
+                  .where(Delivery.request_id == DataRequest.id, Delivery.deleted_at.is_(None))
+                  .exists())
+    return (db.select(DataRequest.id, DataRequest.reference, delivering.label("delivering"))
+            .where(DataRequest.state.in_(STAGED_CLOSED_STATES))
+            .order_by(DataRequest.id))
+
+
+def remove_request_files(closed):
+    """Remove what the portal holds of a closed request (a row of ``closed_with_files``):
+    its staging, in storage and on this machine, and, unless a download of it is still open,
+    its whole <REFERENCE>/ folder (an archive or certificate whose window closed, partial
+    files, what a cancelled request's build left). Removing what is gone is free."""
+    storage().delete(staging_key(closed))
+    shutil.rmtree(staging_dir(closed), ignore_errors=True)
+    if not closed.delivering:
+        remove_reference_folder(closed.reference)
+
+
+def remove_reference_folder(reference):
+    """The request's <REFERENCE>/ folder in storage and, with a WORK_DIR of its own, this
+    machine's build folder too (another machine's stays)."""
+    storage().delete(reference)
+    shutil.rmtree(work_dir() / reference, ignore_errors=True)
 
 
 def closed_with_local_staging():
@@ -36,34 +65,24 @@ def closed_with_local_staging():
     found = []
     for start in range(0, len(names), BATCH):
         found += db.session.execute(
-            db.select(DataRequest).where(DataRequest.reference.in_(names[start:start + BATCH]),
-                                         DataRequest.state.in_(SWEPT_STATES))
-        ).scalars().all()
+            closed_with_files().where(DataRequest.reference.in_(names[start:start + BATCH]))
+        ).all()
     return found
 
 
 @job
 def sweep_leftover_files(now=None):
-    """Delete the leftovers of recently closed requests; returns how many requests it swept.
+    """Remove the files of recently closed requests (``remove_request_files``); returns how
+    many requests it swept.
 
-    Completed: only the staging (the archive or certificate is a delivery, expired by
-    purge_expired_deliveries). Cancelled and rejected: everything under the request's
-    reference too, since nothing of theirs is ever delivered.
+    A completed request's staging goes, its delivery stays until purge_expired_deliveries
+    expires it; a cancelled or rejected one, never delivered, loses its <REFERENCE>/ folder too.
     """
     now = now or utcnow()
     recent = db.session.execute(
-        db.select(DataRequest)
-        .where(DataRequest.state.in_(SWEPT_STATES),
-               DataRequest.closed_at > now - timedelta(days=SWEEP_DAYS))
-        .order_by(DataRequest.id)
-    ).scalars().all()
-    closed = {r.id: r for r in [*recent, *closed_with_local_staging()]}
-    closed = [closed[key] for key in sorted(closed)]
-    files = storage()
-    for data_request in closed:
-        files.delete(staging_key(data_request))
-        shutil.rmtree(staging_dir(data_request), ignore_errors=True)
-        if data_request.state != "completed":
-            files.delete(data_request.reference)
-            shutil.rmtree(work_dir() / data_request.reference, ignore_errors=True)
+        closed_with_files().where(DataRequest.closed_at > now - timedelta(days=SWEEP_DAYS))
+    ).all()
+    closed = {row.id: row for row in [*recent, *closed_with_local_staging()]}
+    for request_id in sorted(closed):
+        remove_request_files(closed[request_id])
     return len(closed)

@@ -1,7 +1,10 @@
-"""The PDFs a person receives: the Art. 15(1) statement and the deletion certificate.
+"""The PDFs a person receives: the Art. 15(1) statement here, and the layout both it and the
+deletion certificate (``workflows.certificate``) are built with.
 
 Both are built with reportlab's platypus from plain dicts (see ``workflows.archive`` for the
-statement's keys, ``deletion_certificate`` for the certificate's). Every value from the
+statement's keys, ``workflows.certificate.deletion_certificate`` for the certificate's). The
+underscored layout helpers (``_p``, ``_field``, ``_table``, ``_build``, the styles) are shared
+by those two modules only. Every value from the
 company's config or a store goes through ``_text``, which escapes Paragraph markup, so a
 purpose such as ``<b>`` or ``R&D`` prints as written and cannot inject markup, and replaces
 lone surrogates (which no PDF font encoding can carry) with U+FFFD.
@@ -20,7 +23,6 @@ import re
 from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -305,117 +307,4 @@ def art15_report(path_or_file, statement: dict) -> None:
     story.extend(_transfer_section(statement))
     story.extend(_rights_section(regime))
     story.extend(_complaint_section(regime, str(statement.get("contact") or "")))
-    _build(path_or_file, story, title)
-
-
-# --- deletion certificate ----------------------------------------------------------------
-
-# What an erase step did, as the certificate says it ("retained" rows go to their own table).
-ACTIONS = {"deleted": _l("deleted"), "anonymized": _l("anonymized")}
-
-
-def counted_outcomes(store: dict) -> list[dict]:
-    """A store's erasure outcomes that touched at least one of the person's records. The
-    certificate and the email both list only these: a table searched and found empty was
-    neither erased nor kept."""
-    return [o for o in store.get("outcomes", []) if o.get("count")]
-
-
-def _outcome_tables(stores: list) -> tuple[list, list]:
-    """(erased, kept) table rows, each with its header row first."""
-    erased = [[_("Store"), _("Table"), _("Action"), _("Records")]]
-    kept = [[_("Store"), _("Table"), _("Records"), _("Why we keep it")]]
-    for store in stores:
-        for o in counted_outcomes(store):
-            row = [_text(store.get("store")), _text(o.get("table"))]
-            if o.get("action") == "retained":
-                kept.append(row + [_text(o.get("count", 0)), _text(o.get("reason"))])
-            else:
-                action = ACTIONS.get(o.get("action"), o.get("action"))
-                erased.append(row + [_text(action), _text(o.get("count", 0))])
-    return erased, kept
-
-
-def _manual_section(stores: list) -> list:
-    """Stores that staff handled by hand: what they confirmed, and that no scan re-checked
-    them. Nothing at all when there are none."""
-    manual = [s for s in stores if s.get("manual")]
-    if not manual:
-        return []
-    rows = [[_("Store"), _("What our staff confirmed")]]
-    rows += [[_text(s.get("store")), _text(s.get("note") or _("The erasure was carried out."))]
-             for s in manual]
-    return [
-        _p(_("Handled by our staff"), _H2),
-        _p(_("We cannot search these systems ourselves, so our staff carried out your erasure "
-             "there by hand and confirmed what is shown below. These stores were not "
-             "re-checked automatically afterwards.")),
-        _table(rows, [45, 129]),
-    ]
-
-
-def deletion_certificate(path_or_file, certificate: dict) -> None:
-    """Write the deletion certificate PDF, in the active language.
-
-    ``certificate``: ``{"company", "contact", "reference", "completed_at": ISO str,
-    "stores": [{"store", "outcomes": [{"table", "action": "deleted" | "anonymized" |
-    "retained", "count", "reason"}], "manual": bool, "note": what staff confirmed}],
-    "backups_roll_off": ISO date (the person's local day of completion + 180 days),
-    "verified_empty": [store names re-scanned and found empty]}``.
-    """
-    title = _("Certificate of deletion")
-    story = [
-        _p(title, _H1),
-        _field(_("Company"), _text(certificate.get("company"))),
-        _field(_("Request reference"), _text(certificate.get("reference"))),
-        _field(_("Completed"), _text(written_date(certificate.get("completed_at"),
-                                                          certificate.get("timezone")))),
-        Spacer(1, 4 * mm),
-        _p(_("What we erased"), _H2),
-    ]
-    erased, kept = _outcome_tables(certificate.get("stores", []))
-    if len(erased) > 1:
-        story.append(_table(erased, [45, 55, 35, 25]))
-    else:
-        story.append(_p(_("We found nothing of yours that could be erased.")))
-    story.append(_p(_("What we kept, and why"), _H2))
-    if len(kept) > 1:
-        story.append(_table(kept, [35, 40, 20, 79]))
-        story.append(
-            _p(
-                _("We keep these records only as long as the law requires, and delete "
-                  "them when that period ends.")
-            )
-        )
-    else:
-        story.append(_p(_("Nothing: we kept no personal data about you.")))
-    story.extend(_manual_section(certificate.get("stores", [])))
-    verified = certificate.get("verified_empty") or []
-    story.append(_p(_("Checked afterwards"), _H2))
-    story.append(
-        _p(
-            _("After erasing, we searched these stores again and found no erasable data about "
-              "you: %(stores)s.", stores=_text(verified))
-            if verified
-            else _("No store was re-checked after erasure; contact us if you need this "
-                   "confirmed.")
-        )
-    )
-    story.extend(
-        [
-            _p(_("Backups"), _H2),
-            _p(
-                _("Our encrypted backups are kept for up to 180 days and then destroyed, so "
-                  "copies of the erased data in backups will be gone by <b>%(date)s</b>.",
-                  date=_text(written_date(certificate.get("backups_roll_off"))))
-            ),
-            _p(_("This request"), _H2),
-            _p(
-                _("We keep a minimised record of this request to show that we honoured it: "
-                  "the reference, dates and outcomes above. Your email address in it has been "
-                  "replaced by a keyed hash.")
-            ),
-            _p(_("Questions: %(contact)s.", contact=_text(certificate.get("contact")))),
-        ]
-    )
     _build(path_or_file, story, title)

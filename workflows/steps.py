@@ -17,7 +17,7 @@ from flask import current_app
 from app.audit import record
 from app.extensions import db
 from app.lifecycle import lock, transition
-from app.models import CLOSED_STATES, DataRequest, Step, utcnow
+from app.models import CLOSED_STATES, WORKFLOW_STATES, DataRequest, Step, utcnow
 from app.queue import enqueue_step
 from workflows.archive_staging import stage_store
 from workflows.datamap import load_datamap
@@ -214,7 +214,7 @@ def resolve_manual_step(step, actor, note, upload=None):
     data_request = lock(step.request_id)
     # Under the request's lock: a cancel or reject either lands first (and this refuses) or
     # waits for this commit, so nothing of the person's is staged for a closed request.
-    if data_request.state not in ("in_progress", "needs_attention"):
+    if data_request.state not in WORKFLOW_STATES:
         raise ValueError(f"the request is {data_request.state.replace('_', ' ')}: a manual "
                          "step can be resolved only while its workflow runs")
     if step.state != "waiting":

@@ -1,9 +1,6 @@
 """What a store step does for each request type. Each returns True when staff must finish it."""
-import contextlib
-import shutil
-
 from app.extensions import db
-from app.storage import storage, work_dir
+from app.storage import drop_local_copy, storage, work_dir
 from workflows.archive_scope import export_part
 from workflows.archive_staging import stage_store
 from workflows.archive_values import safe_segment
@@ -28,12 +25,8 @@ def publish_staged(data_request, store_name):
     """
     segment = safe_segment(store_name)
     local, key = staging_dir(data_request) / segment, f"{staging_key(data_request)}/{segment}"
-    files = storage()
-    files.put_tree(local, key)
-    if files.local_path(key) != local.resolve():
-        shutil.rmtree(local, ignore_errors=True)
-        with contextlib.suppress(OSError):  # other stores' parts may still be here
-            local.parent.rmdir()
+    storage().put_tree(local, key)
+    drop_local_copy(local, key)
 
 
 def task_info(task):

@@ -5,10 +5,11 @@ from flask import current_app
 from workflows.datamap import load_datamap
 
 from .. import deadlines
+from ..models import WORKFLOW_STATES
 
 # A manual step is resolved while its workflow runs; workflows.steps.resolve_manual_step
 # checks the same under the request's lock.
-RESOLVABLE_STATES = ("in_progress", "needs_attention")
+RESOLVABLE_STATES = WORKFLOW_STATES
 
 
 def correctable_fields():

@@ -8,9 +8,10 @@ import pytest
 
 from app.factory import create_app
 from app.mail import render_bodies
-from workflows.assembly import certificate_facts, erasure_summary
+from workflows.certificate import certificate_facts, erasure_mail, erasure_summary
 
-ROLLOFF = dt.datetime(2027, 5, 27, 20, 0, tzinfo=dt.UTC)  # 28 May, 05:00 in Tokyo
+# + 180 days: 27 May 2027, 20:00 UTC, which is 28 May, 05:00 in Tokyo.
+COMPLETED = dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.UTC)
 FACTS = {
     "verified_empty": ["accounts", "analytics"],
     "stores": [
@@ -37,12 +38,14 @@ def app(tmp_path_factory):
 
 
 def email(app, facts, locale="en", timezone="Asia/Tokyo"):
+    """The email for ``facts``' outcomes, with the backup date the certificate would state."""
     person = SimpleNamespace(name="Carol", reference="R-9", locale=locale, timezone=timezone,
                              request_type="deletion")
     with app.app_context():
+        dated = {**certificate_facts(person, [], COMPLETED), **facts}
         return render_bodies(person, "erasure_done",
-                             {"download_url": "http://portal.test/d", "rolloff_at": ROLLOFF,
-                              **erasure_summary(facts)})
+                             {"download_url": "http://portal.test/d",
+                              **erasure_mail(dated, locale)})
 
 
 def test_summary_filters_empty_tables_and_counts_deleted_and_deidentified_apart():
@@ -77,6 +80,13 @@ def test_erasure_email_gives_the_backup_date_in_the_persons_zone_and_words(app):
     assert "leaves them by May 27, 2027 (180 days)" in utc
 
 
+def test_erasure_email_states_the_configured_backup_period(app, monkeypatch):
+    monkeypatch.setitem(app.config, "BACKUP_ROLLOFF_DAYS", 1)
+    text, html = email(app, FACTS, timezone="UTC")
+    assert "leaves them by November 29, 2026 (1 day)." in text
+    assert "(1 day)." in html and "180" not in text
+
+
 def test_erasure_email_backup_date_is_written_the_japanese_way(app):
     text, _ = email(app, FACTS, locale="ja")
     assert "2027年5月28日" in text and "2027-05-2" not in text
@@ -102,7 +112,7 @@ def test_backup_roll_off_is_the_persons_local_day_180_days_after_completion(app)
         with app.app_context():
             facts = certificate_facts(person, [], completed)
         assert facts["backups_roll_off"] == day, zone
-        assert facts["backups_roll_off_at"] == "2027-05-27T20:00:00+00:00"
+        assert facts["backup_rolloff_days"] == 180
 
 
 def test_correction_email_counts_records_in_words_that_agree_with_the_number(app):

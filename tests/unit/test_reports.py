@@ -7,8 +7,9 @@ import zlib
 
 import pytest
 
+from workflows.certificate import deletion_certificate
 from workflows.legal_texts import TRANSFER_TO_JAPAN
-from workflows.reports import art15_report, deletion_certificate
+from workflows.reports import art15_report
 
 STATEMENT = {
     "company": "CraftOS",
@@ -55,7 +56,7 @@ CERTIFICATE = {
             ],
         },
     ],
-    "backups_roll_off": "2026-09-06",
+    "backups_roll_off": "2026-09-06", "backup_rolloff_days": 180,
     "verified_empty": ["accounts", "conversations"],
 }
 
@@ -174,6 +175,13 @@ def test_certificate_lists_erased_counts_retained_billing_and_backup_roll_off():
     assert "2026-09-06" in text and "180 days" in text
     assert "accounts, conversations" in text
     assert "keyed hash" in text
+
+
+def test_certificate_states_the_configured_backup_period_in_words_that_agree_with_it():
+    for days, words in ((90, "kept for up to 90 days"), (1, "kept for up to 1 day and")):
+        text = pdf_text(pdf_bytes(deletion_certificate,
+                                  {**CERTIFICATE, "backup_rolloff_days": days}))
+        assert words in text.replace("\n", " ") and "180" not in text
 
 
 def test_certificate_with_nothing_kept_says_so():

@@ -9,7 +9,8 @@ from test_reports import CERTIFICATE, STATEMENT
 from app.factory import create_app
 from app.i18n import in_locale
 from workflows.archive_index import render_index
-from workflows.reports import art15_report, deletion_certificate
+from workflows.certificate import deletion_certificate
+from workflows.reports import art15_report
 
 
 @pytest.fixture(scope="module")
