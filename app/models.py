@@ -328,6 +328,10 @@ class StaffUser(db.Model):
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )
 
+    def is_locked(self, now):
+        """Locked out for a while after too many failures: no password or code is checked."""
+        return self.locked_until is not None and self.locked_until > now
+
 
 class Reminder(db.Model):
     """An SLA reminder that was sent. The unique key is what makes each one go out once."""
