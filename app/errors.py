@@ -1,6 +1,5 @@
 """Error pages: every refusal is a page in words with the right 4xx, never a stack trace."""
 import logging
-import re
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -77,7 +76,6 @@ STAFF_ERROR_PAGES = {
     500: (_l("Something went wrong on our side"), _l(
         "Nothing was saved. Try again in a moment; if it keeps failing, tell an admin.")),
 }
-REQUEST_PATH = re.compile(r"^/staff/requests/([0-9]{1,9})/")
 
 
 def on_staff_page():
@@ -114,17 +112,18 @@ def staff_member_known():
 def staff_way_back(logged_in):
     """An action on a request goes back to that request (when it exists and the visitor is
     logged in: the link must not tell a stranger which numbers exist); anything else to the
-    queue."""
-    match = REQUEST_PATH.match(request.path)
-    if match and logged_in:
+    queue. The router has read the id (and bounded it): an error on the request page itself
+    goes to the queue, not round again."""
+    request_id = (request.view_args or {}).get("request_id")
+    if request_id is not None and logged_in and request.endpoint != "staff.request_page":
         try:
             reference = db.session.execute(db.select(DataRequest.reference).where(
-                DataRequest.id == int(match.group(1)))).scalar_one_or_none()
+                DataRequest.id == request_id)).scalar_one_or_none()
         except SQLAlchemyError:
             db.session.rollback()
             reference = None
         if reference is not None:
-            return (url_for("staff.request_page", request_id=int(match.group(1))),
+            return (url_for("staff.request_page", request_id=request_id),
                     _("Back to request %(reference)s", reference=reference))
     return url_for("staff.queue"), _("Back to the queue")
 

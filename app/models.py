@@ -46,6 +46,11 @@ def new_reference():
     return f"DSR-{body[:4]}-{body[4:]}"
 
 
+# The largest id an Integer primary key holds (a 32-bit integer in PostgreSQL): a larger number
+# from a URL or a form must be "no such row", not an overflow in the database driver.
+MAX_ROW_ID = 2**31 - 1
+
+
 class DataRequest(db.Model):
     __tablename__ = "data_requests"
 

@@ -80,6 +80,14 @@ def test_a_refused_staff_action_shows_the_console_page_with_a_way_back_to_the_re
     assert f'href="{page}"' in html
 
 
+def test_a_refusal_on_a_ten_digit_request_number_links_back_to_it(app):
+    client = logged_in(app, AGENT)
+    page = f"/staff/requests/{make_request(app, id=2_000_000_000)}"
+    response = client.post(f"{page}/retry", data={"csrf_token": csrf_token(client, page)})
+    assert response.status_code == 409
+    assert f'href="{page}"' in response.get_data(as_text=True)
+
+
 def test_a_staff_error_elsewhere_links_back_to_the_queue(app):
     client = logged_in(app, AGENT)
     missing = client.get("/staff/no-such-page")

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from test_staff_access import ADMIN, AGENT, PASSWORD, create_staff, logged_in, make_request
 
 from app.extensions import db
-from app.models import DataRequest, MailMessage, StaffUser, utcnow
+from app.models import MAX_ROW_ID, DataRequest, MailMessage, StaffUser, utcnow
 from app.staff import totp
 from app.staff.actions import ACTIONS
 
@@ -182,6 +182,32 @@ def test_a_queue_cursor_in_another_zone_means_the_same_moment(app):
         references = [db.session.get(DataRequest, i).reference for i in (first, second)]
     for page in pages:
         assert references[1] in page and references[0] not in page
+
+
+def test_ids_past_nine_digits_work_like_any_other_up_to_the_largest(app):
+    """The route converter, the queue's cursor and filter and the assign form share one bound:
+    a ten-digit id below it is an ordinary id everywhere (the forms once stopped at nine)."""
+    admin = logged_in(app, ADMIN, "admin")
+    staff, first = 2_000_000_000, 1_500_000_000
+    with app.app_context():
+        db.session.add(StaffUser(id=staff, email="far.agent@craftos.net", password_hash="x"))
+        db.session.commit()
+    make_request(app, due_in_days=5, id=first)
+    second = make_request(app, due_in_days=6)
+    page = f"/staff/requests/{first}"
+    response = admin.post(f"{page}/assign", data={"csrf_token": csrf_token(admin, page),
+                                                  "assignee": str(staff)})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(DataRequest, first).assignee_id == staff
+        due = db.session.get(DataRequest, first).due_at
+        references = [db.session.get(DataRequest, i).reference for i in (first, second)]
+    mine = admin.get("/staff/", query_string={"assignee": str(staff)}).get_data(as_text=True)
+    assert references[0] in mine and references[1] not in mine
+    after = admin.get("/staff/", query_string={"after": f"{due.isoformat()}_{first}"})
+    assert references[1] in after.get_data(as_text=True)
+    assert references[0] not in after.get_data(as_text=True)
+    assert admin.get(f"/staff/requests/{MAX_ROW_ID}").status_code == 404  # in range, no row
 
 
 def database_work(app, client, email):

@@ -28,7 +28,7 @@ from ..models import StaffUser, Step, utcnow
 from ..queue import enqueue, enqueue_step
 from . import bp
 from .forms import AssignForm, ExtendForm, MatchForm, NoteForm, ReasonForm, ResolveForm
-from .queue_query import NUMBER
+from .queue_query import row_id
 from .rules import correctable_fields, extension_refusal, matchable, retryable
 from .views import load_request, render_request_page
 
@@ -144,7 +144,8 @@ def assign(data_request):
     elif value == "":
         target = None
     else:
-        target = db.session.get(StaffUser, int(value)) if NUMBER.match(value) else None
+        number = row_id(value)
+        target = db.session.get(StaffUser, number) if number else None
         if target is None or not target.active:
             refuse_field(400, "Choose an active staff member.", form, "assign_form",
                          form.assignee)
@@ -231,7 +232,8 @@ def match(data_request):
 def resolve(data_request):
     form = valid_on_page(ResolveForm(), "resolve_form")
     step_id = form.step_id.data
-    step = db.session.get(Step, int(step_id)) if NUMBER.match(step_id) else None
+    number = row_id(step_id)
+    step = db.session.get(Step, number) if number else None
     if step is None or step.request_id != data_request.id:
         refuse(404, "That step is not part of this request.")
     upload = form.upload.data
