@@ -17,6 +17,18 @@ from .tokens import LinkError
 
 log = logging.getLogger(__name__)
 
+
+class Refused(HTTPException):
+    """A console refusal in our own words (`refuse`, a missing row): its page shows `message`.
+
+    Any other HTTPException's description is Werkzeug's, or a library's, and never reaches a
+    page.
+    """
+
+    def __init__(self, code, message):
+        super().__init__(description=message)
+        self.code = code
+
 LINK_PAGES = {
     "invalid": (400, _l("This link is not valid"), _l(
         "The link is incomplete or has been changed. Copy the whole link from the email, or "
@@ -155,9 +167,8 @@ def csrf_error(exc):
 def http_error(exc):
     """Every other HTTP error, the 500 of an unhandled exception included.
 
-    People get our own words per code. The console also shows a 4xx's description when our code
-    set one (`abort(..., description=...)`, as the staff actions' `refuse` does); Werkzeug's
-    defaults and anything on a 5xx never reach a page.
+    People get our own words per code. The console also shows a `Refused`'s message (the staff
+    actions' `refuse`); Werkzeug's descriptions and anything on a 5xx never reach a page.
     """
     if exc.code >= 500:
         db.session.rollback()
@@ -165,7 +176,7 @@ def http_error(exc):
         title, message = page_for(ERROR_PAGES, exc.code)
         return error_page(exc.code, title, message)
     title, message = page_for(STAFF_ERROR_PAGES, exc.code)
-    if exc.code < 500 and "description" in vars(exc):
+    if isinstance(exc, Refused) and exc.code < 500:
         message = exc.description
     return error_page(exc.code, title, message)
 

@@ -31,6 +31,8 @@ def quiet_app(make_app):
     app.add_url_rule("/explode", "explode", explode)
     app.add_url_rule("/forbidden", "forbidden", lambda: abort(403))
     app.add_url_rule("/staff/explode", "staff_explode", explode)
+    app.add_url_rule("/staff/conflict", "staff_conflict",
+                     lambda: abort(409, description="detail from a library"))
     return app
 
 
@@ -86,6 +88,13 @@ def test_a_refusal_on_a_ten_digit_request_number_links_back_to_it(app):
     response = client.post(f"{page}/retry", data={"csrf_token": csrf_token(client, page)})
     assert response.status_code == 409
     assert f'href="{page}"' in response.get_data(as_text=True)
+
+
+def test_the_console_shows_only_our_refusals_words_not_another_description(quiet_app):
+    response = quiet_app.test_client().get("/staff/conflict")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "detail from a library" not in html and "Reload it and look again" in html
 
 
 def test_a_staff_error_elsewhere_links_back_to_the_queue(app):

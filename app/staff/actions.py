@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -20,6 +20,7 @@ from workflows.store_work import field_key
 
 from .. import deadlines
 from ..audit import record
+from ..errors import Refused
 from ..extensions import db
 from ..intake import send
 from ..lifecycle import TransitionError, begin_workflow, lock, transition
@@ -46,7 +47,7 @@ class Outcome:
 def refuse(code, message):
     """Answer `code` with `message`; nothing of the refused change stays in the session."""
     db.session.rollback()
-    abort(code, description=message)
+    raise Refused(code, message)
 
 
 class FormRefused(Exception):
@@ -259,10 +260,10 @@ ACTIONS = {"approve": approve, "reject": reject, "extend": extend, "assign": ass
 def action(request_id, action):
     handler = ACTIONS.get(action)
     if handler is None:
-        abort(404, description="There is no such action.")
+        raise Refused(404, "There is no such action.")
     data_request = lock(request_id)
     if data_request is None:
-        abort(404, description="There is no request with that number.")
+        raise Refused(404, "There is no request with that number.")
     try:
         outcome = handler(data_request)
     except TransitionError as exc:
