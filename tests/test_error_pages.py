@@ -112,11 +112,22 @@ def test_a_staff_error_elsewhere_links_back_to_the_queue(app):
 
 
 def test_a_stranger_is_not_told_which_request_numbers_exist(app):
+    """Past CSRF (a token from the login page's logged-out session), the console's own 401."""
     request_id = make_request(app)
     client = app.test_client()
-    response = client.post(f"/staff/requests/{request_id}/note", data={"note": "x"})
+    token = csrf_token(client, "/staff/login")
+    response = client.post(f"/staff/requests/{request_id}/note",
+                           data={"note": "x", "csrf_token": token})
     html = response.get_data(as_text=True)
-    assert response.status_code in (400, 401)
+    assert response.status_code == 401
+    assert f"/staff/requests/{request_id}" not in html and "Back to the queue" in html
+
+
+def test_a_stranger_without_a_form_token_gets_the_csrf_page_and_no_way_to_the_request(app):
+    request_id = make_request(app)
+    response = app.test_client().post(f"/staff/requests/{request_id}/note", data={"note": "x"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The form could not be accepted" in html
     assert f"/staff/requests/{request_id}" not in html and "Back to the queue" in html
 
 
