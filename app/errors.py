@@ -1,6 +1,5 @@
 """Error pages: every refusal is a page in words with the right 4xx, never a stack trace."""
 import logging
-import re
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +16,18 @@ from .ratelimit import RateLimited
 from .tokens import LinkError
 
 log = logging.getLogger(__name__)
+
+
+class Refused(HTTPException):
+    """A console refusal in our own words (`refuse`, a missing row): its page shows `message`.
+
+    Any other HTTPException's description is Werkzeug's, or a library's, and never reaches a
+    page.
+    """
+
+    def __init__(self, code, message):
+        super().__init__(description=message)
+        self.code = code
 
 LINK_PAGES = {
     "invalid": (400, _l("This link is not valid"), _l(
@@ -77,7 +88,6 @@ STAFF_ERROR_PAGES = {
     500: (_l("Something went wrong on our side"), _l(
         "Nothing was saved. Try again in a moment; if it keeps failing, tell an admin.")),
 }
-REQUEST_PATH = re.compile(r"^/staff/requests/([0-9]{1,9})/")
 
 
 def on_staff_page():
@@ -114,17 +124,18 @@ def staff_member_known():
 def staff_way_back(logged_in):
     """An action on a request goes back to that request (when it exists and the visitor is
     logged in: the link must not tell a stranger which numbers exist); anything else to the
-    queue."""
-    match = REQUEST_PATH.match(request.path)
-    if match and logged_in:
+    queue. The router has read the id (and bounded it): an error on the request page itself
+    goes to the queue, not round again."""
+    request_id = (request.view_args or {}).get("request_id")
+    if request_id is not None and logged_in and request.endpoint != "staff.request_page":
         try:
             reference = db.session.execute(db.select(DataRequest.reference).where(
-                DataRequest.id == int(match.group(1)))).scalar_one_or_none()
+                DataRequest.id == request_id)).scalar_one_or_none()
         except SQLAlchemyError:
             db.session.rollback()
             reference = None
         if reference is not None:
-            return (url_for("staff.request_page", request_id=int(match.group(1))),
+            return (url_for("staff.request_page", request_id=request_id),
                     _("Back to request %(reference)s", reference=reference))
     return url_for("staff.queue"), _("Back to the queue")
 
@@ -156,9 +167,8 @@ def csrf_error(exc):
 def http_error(exc):
     """Every other HTTP error, the 500 of an unhandled exception included.
 
-    People get our own words per code. The console also shows a 4xx's description when our code
-    set one (`abort(..., description=...)`, as the staff actions' `refuse` does); Werkzeug's
-    defaults and anything on a 5xx never reach a page.
+    People get our own words per code. The console also shows a `Refused`'s message (the staff
+    actions' `refuse`); Werkzeug's descriptions and anything on a 5xx never reach a page.
     """
     if exc.code >= 500:
         db.session.rollback()
@@ -166,7 +176,7 @@ def http_error(exc):
         title, message = page_for(ERROR_PAGES, exc.code)
         return error_page(exc.code, title, message)
     title, message = page_for(STAFF_ERROR_PAGES, exc.code)
-    if exc.code < 500 and "description" in vars(exc):
+    if isinstance(exc, Refused) and exc.code < 500:
         message = exc.description
     return error_page(exc.code, title, message)
 

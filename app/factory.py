@@ -11,6 +11,7 @@ from . import cli, errors, i18n, metrics, security, staff
 from .config import ROOT, from_env
 from .deadlines import local_date
 from .extensions import configure_sqlite, csrf, db, migrate
+from .models import MAX_ROW_ID
 from .queue import redis_connection
 
 # Paths that carry a signed token, and query values that can be personal data (the staff
@@ -32,7 +33,7 @@ class RowId(IntegerConverter):
     (OverflowError on SQLite, out of range for PostgreSQL's int4): a 500 instead of not found.
     """
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ROW_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -49,6 +49,11 @@ def new_reference():
     return f"DSR-{body[:4]}-{body[4:]}"
 
 
+# The largest id an Integer primary key holds (a 32-bit integer in PostgreSQL): a larger number
+# from a URL or a form must be "no such row", not an overflow in the database driver.
+MAX_ROW_ID = 2**31 - 1
+
+
 class DataRequest(db.Model):
     __tablename__ = "data_requests"
 
@@ -330,6 +335,10 @@ class StaffUser(db.Model):
         CheckConstraint(_in("role", STAFF_ROLES), name="role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )
+
+    def is_locked(self, now):
+        """Locked out for a while after too many failures: no password or code is checked."""
+        return self.locked_until is not None and self.locked_until > now
 
 
 class Reminder(db.Model):

@@ -31,6 +31,8 @@ def quiet_app(make_app):
     app.add_url_rule("/explode", "explode", explode)
     app.add_url_rule("/forbidden", "forbidden", lambda: abort(403))
     app.add_url_rule("/staff/explode", "staff_explode", explode)
+    app.add_url_rule("/staff/conflict", "staff_conflict",
+                     lambda: abort(409, description="detail from a library"))
     return app
 
 
@@ -80,6 +82,21 @@ def test_a_refused_staff_action_shows_the_console_page_with_a_way_back_to_the_re
     assert f'href="{page}"' in html
 
 
+def test_a_refusal_on_a_ten_digit_request_number_links_back_to_it(app):
+    client = logged_in(app, AGENT)
+    page = f"/staff/requests/{make_request(app, id=2_000_000_000)}"
+    response = client.post(f"{page}/retry", data={"csrf_token": csrf_token(client, page)})
+    assert response.status_code == 409
+    assert f'href="{page}"' in response.get_data(as_text=True)
+
+
+def test_the_console_shows_only_our_refusals_words_not_another_description(quiet_app):
+    response = quiet_app.test_client().get("/staff/conflict")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "detail from a library" not in html and "Reload it and look again" in html
+
+
 def test_a_staff_error_elsewhere_links_back_to_the_queue(app):
     client = logged_in(app, AGENT)
     missing = client.get("/staff/no-such-page")
@@ -95,11 +112,22 @@ def test_a_staff_error_elsewhere_links_back_to_the_queue(app):
 
 
 def test_a_stranger_is_not_told_which_request_numbers_exist(app):
+    """Past CSRF (a token from the login page's logged-out session), the console's own 401."""
     request_id = make_request(app)
     client = app.test_client()
-    response = client.post(f"/staff/requests/{request_id}/note", data={"note": "x"})
+    token = csrf_token(client, "/staff/login")
+    response = client.post(f"/staff/requests/{request_id}/note",
+                           data={"note": "x", "csrf_token": token})
     html = response.get_data(as_text=True)
-    assert response.status_code in (400, 401)
+    assert response.status_code == 401
+    assert f"/staff/requests/{request_id}" not in html and "Back to the queue" in html
+
+
+def test_a_stranger_without_a_form_token_gets_the_csrf_page_and_no_way_to_the_request(app):
+    request_id = make_request(app)
+    response = app.test_client().post(f"/staff/requests/{request_id}/note", data={"note": "x"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The form could not be accepted" in html
     assert f"/staff/requests/{request_id}" not in html and "Back to the queue" in html
 
 

@@ -1,5 +1,6 @@
-"""A preview scan overtaken by the hourly expiry: what the scan read of the person must not be
-written back to a request that has forgotten them (demo stores, real SQLite)."""
+"""A preview scan overtaken by the hourly expiry, or by staff matching a correction's field:
+what the scan read must not be written back to a request that has forgotten the person, or
+under a field name the request no longer uses (demo stores, real SQLite)."""
 from datetime import timedelta
 
 from test_staff_access import make_request
@@ -34,3 +35,33 @@ def test_a_preview_finishing_after_the_request_expired_writes_nothing_back(demo_
         request = db.session.get(DataRequest, request_id)
         assert request.state == "expired" and request.purged_at is not None
         assert request.preview is None and request.email is None
+
+
+def test_a_preview_finishing_after_staff_matched_a_field_writes_nothing_back(demo_app,
+                                                                           monkeypatch):
+    """Staff match "Full name" to `name` while a scan for "Full name" runs: its values, keyed
+    by the old name, must not land as the request's fresh preview (the match's scan writes)."""
+    request_id = make_request(demo_app, request_type="correction", email="alice@example.com",
+                              corrections=[{"field": "Full name", "proposed": "Alicia",
+                                            "problem": ""}])
+    real_scan = preview.scan
+
+    def scan_overtaken_by_a_match(data_map, email):
+        counts = real_scan(data_map, email)
+        with demo_app.app_context():  # what actions.match commits meanwhile
+            request = db.session.get(DataRequest, request_id)
+            request.corrections = [{"field": "name", "proposed": "Alicia", "problem": ""}]
+            request.preview, request.preview_at = None, None
+            db.session.commit()
+        return counts
+
+    monkeypatch.setattr(preview, "scan", scan_overtaken_by_a_match)
+    with demo_app.app_context():
+        assert "dropped" in preview.build_preview(request_id)
+        request = db.session.get(DataRequest, request_id)
+        assert request.preview is None and request.preview_at is None
+        assert request.corrections[0]["field"] == "name"
+    monkeypatch.setattr(preview, "scan", real_scan)
+    with demo_app.app_context():  # the match's own scan writes under the new name
+        assert preview.build_preview(request_id) == "preview written"
+        assert set(db.session.get(DataRequest, request_id).preview["current"]) == {"name"}

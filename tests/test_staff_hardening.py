@@ -1,6 +1,7 @@
 """Holes a review found in the console, each closed: the second factor's lockout, logout,
 the login's `next`, assigning someone else's request, and an admin's own second factor."""
 import time
+from datetime import timedelta
 
 from helpers import csrf_token
 from test_staff_access import ADMIN, AGENT, create_staff, logged_in, login, make_request
@@ -41,6 +42,25 @@ def test_password_logins_between_wrong_codes_do_not_reset_the_lockout(make_app):
     row = staff_row(app, AGENT)
     assert row.locked_until is not None and row.locked_until > utcnow()
     assert login(client, AGENT).status_code == 401  # right password, locked all the same
+
+
+def test_wrong_codes_on_a_locked_account_do_not_extend_the_lock(make_app):
+    app = make_app(RATE_LIMITS={"login": (1000, 600)})
+    create_staff(app, AGENT)
+    code = wrong_code(enable_totp(app, AGENT))
+    client = app.test_client()
+    assert login(client, AGENT).headers["Location"] == "/staff/login/totp"
+    with app.app_context():  # locked by failures elsewhere while this code page stays open
+        row = db.session.execute(db.select(StaffUser)).scalar_one()
+        row.failed_logins, row.locked_until = 0, utcnow() + timedelta(minutes=5)
+        db.session.commit()
+        locked_until = row.locked_until
+    for _ in range(app.config["STAFF_LOCKOUT_FAILURES"] + 1):
+        response = client.post("/staff/login/totp", data={
+            "code": code, "csrf_token": csrf_token(client, "/staff/login/totp")})
+        assert response.status_code == 401
+    row = staff_row(app, AGENT)
+    assert (row.locked_until, row.failed_logins) == (locked_until, 0)  # as wrong passwords do
 
 
 def test_a_copy_of_the_cookie_no_longer_works_after_logout(app):

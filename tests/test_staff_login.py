@@ -1,11 +1,14 @@
-"""Logging in to the console: lockout without enumeration, rate limit, TOTP, expiry, logout."""
+"""Logging in to the console: lockout without enumeration, rate limit, TOTP, expiry, logout, and
+the same database writes for a failure whether or not the address has an account."""
 import re
 import statistics
 import time
 from datetime import timedelta
 
 from helpers import csrf_token
-from test_staff_access import AGENT, PASSWORD, create_staff, logged_in, login
+from sqlalchemy import event
+from test_staff_access import ADMIN, AGENT, PASSWORD, create_staff, logged_in, login
+from test_staff_admin import staff_row
 
 from app.extensions import db
 from app.models import StaffUser, utcnow
@@ -143,3 +146,52 @@ def test_login_redirect_stays_inside_the_console(app):
                                                   "next": "https://evil.example/",
                                                   "csrf_token": token})
     assert response.headers["Location"] == "/staff/"
+
+
+def database_work(app, client, email):
+    """What one failed login does to the database: each statement's verb and rows, commits."""
+    token = csrf_token(client, "/staff/login")
+    work = []
+    with app.app_context():
+        engine = db.engine
+
+    def statement(conn, cursor, sql, params, context, executemany):
+        verb = sql.split()[0].upper()
+        # Rows written; a SELECT's rowcount is the rows it returned on PostgreSQL (-1 on
+        # SQLite): reading the account row is no write, and costs the same either way.
+        work.append((verb, 0 if verb == "SELECT" else max(cursor.rowcount, 0)))
+
+    def commit(conn):
+        work.append(("COMMIT", 0))
+
+    event.listen(engine, "after_cursor_execute", statement)
+    event.listen(engine, "commit", commit)
+    try:
+        response = client.post("/staff/login", data={
+            "email": email, "password": "wrong password here", "csrf_token": token})
+    finally:
+        event.remove(engine, "after_cursor_execute", statement)
+        event.remove(engine, "commit", commit)
+    assert response.status_code == 401
+    return work
+
+
+def test_a_failed_login_writes_the_same_whether_or_not_the_address_has_an_account(make_app):
+    """Timing too noisy to test in a few samples, so the like-for-like work is compared: a
+    write only for real accounts cost a flush to disk (~2 ms) that unknown addresses did not."""
+    app = make_app(RATE_LIMITS={"login": (1000, 600)})
+    create_staff(app, ADMIN, "admin")
+    create_staff(app, AGENT)
+    client = app.test_client()
+    known = database_work(app, client, AGENT)
+    unknown = database_work(app, client, "nobody@craftos.net")
+    assert ("UPDATE", 1) in known and ("COMMIT", 0) in known
+    assert unknown == known
+    for _ in range(3):
+        database_work(app, client, AGENT)
+    assert staff_row(app, AGENT).failed_logins == 4  # the unknown address counted on nobody
+    assert staff_row(app, ADMIN).failed_logins == 0
+    database_work(app, client, AGENT)  # the fifth: locked
+    assert staff_row(app, AGENT).locked_until is not None
+    assert database_work(app, client, AGENT) == known  # locked looks the same too
+    assert staff_row(app, ADMIN).failed_logins == 0 and staff_row(app, ADMIN).locked_until is None

@@ -54,11 +54,20 @@ def current_values(data_map, email, fields):
     return found
 
 
-def still_wanted(data_request, email):
-    """Whether a preview scanned for `email` may be kept: the locked request is still open,
-    not purged or minimised, and still the same person's."""
+def scanned_fields(data_request):
+    """The fields a correction's preview reads current values of (none for other types)."""
+    if data_request.request_type != "correction":
+        return []
+    return [c["field"] for c in data_request.corrections or []]
+
+
+def still_wanted(data_request, email, fields):
+    """Whether a preview scanned for `email` and `fields` may be kept: the locked request is
+    still open, not purged or minimised, still the same person's, and still asks to correct
+    the same fields (staff's "match" renames one and queues a scan of its own)."""
     return (data_request is not None and data_request.is_open
-            and data_request.purged_at is None and data_request.email == email)
+            and data_request.purged_at is None and data_request.email == email
+            and scanned_fields(data_request) == fields)
 
 
 @job
@@ -68,8 +77,7 @@ def build_preview(request_id):
     if data_request is None or not data_request.is_open or not data_request.email:
         return "nothing to preview"
     email = data_request.email
-    fields = [c["field"] for c in data_request.corrections or []
-              if data_request.request_type == "correction"]
+    fields = scanned_fields(data_request)
     db.session.commit()  # no transaction held open while the stores are read
     data_map = load_datamap(current_app.config["STORES_CONFIG"])
     preview, failure = {"counts": {}, "current": {}, "error": None}, None
@@ -82,13 +90,14 @@ def build_preview(request_id):
         # person's data, is not (describe_error).
         preview["error"], failure = describe_error(exc), exc
     data_request = lock(request_id)
-    if not still_wanted(data_request, email):
+    if not still_wanted(data_request, email, fields):
         # Closed, expired or minimised during the scan: what it found (names, addresses) must
-        # not be written back to a request that has forgotten the person.
+        # not be written back to a request that has forgotten the person. Fields matched
+        # during the scan: its values are keyed by the old names, and the newer scan writes.
         db.session.rollback()
-        log.info("preview of request %s dropped: the request closed during the scan",
+        log.info("preview of request %s dropped: the request changed during the scan",
                  request_id)
-        return "request closed during the scan: preview dropped"
+        return "request closed or changed during the scan: preview dropped"
     data_request.preview, data_request.preview_at = preview, utcnow()
     record(data_request, "system", "preview_ready",
            reason="preview failed: see the request page" if failure else None)

@@ -4,7 +4,7 @@ from flask.cli import AppGroup
 
 from ..audit import record_admin
 from ..extensions import db
-from ..models import ApiKey
+from ..models import MAX_ROW_ID, ApiKey
 from .auth import create_api_key, revoke_api_key
 
 api_key_cli = AppGroup("api-key", help="API keys for the JSON API (OpenDSR).")
@@ -30,9 +30,9 @@ def create(name, scopes, created_by):
 
 
 @api_key_cli.command("revoke")
-# Bounded like the column (a 32-bit integer in PostgreSQL): a larger number overflowed the
-# database driver with a traceback instead of "no API key".
-@click.argument("key_id", type=click.IntRange(1, 2**31 - 1))
+# Bounded like the column: a larger number overflowed the database driver with a traceback
+# instead of "no API key".
+@click.argument("key_id", type=click.IntRange(1, MAX_ROW_ID))
 def revoke(key_id):
     """Revoke key KEY_ID (the number `api-key list` shows); it stops working at once."""
     api_key = revoke_api_key(key_id)

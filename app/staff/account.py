@@ -62,10 +62,6 @@ def account_page(status=200, **forms):
         confirm_form=forms.get("confirm_form") or confirm_form()), status
 
 
-def locked(row):
-    return row.locked_until is not None and row.locked_until > utcnow()
-
-
 def password_refusal(row, form, page_form):
     """None when the current password is right; else the response that refuses the change.
 
@@ -79,16 +75,16 @@ def password_refusal(row, form, page_form):
     wrong passwords for their address.
     """
     hit("login")
-    if locked(row):
+    if row.is_locked(utcnow()):
         form.current.errors = [_("Your account is locked for a while after too many wrong "
                                  "passwords. Try again later or ask an admin to unlock it.")]
         return account_page(400, **{page_form: form})
     if check_password_hash(row.password_hash, form.current.data or ""):
         return None
-    count_failure(row.id, utcnow())
+    count_failure(row, utcnow())
     db.session.commit()
     db.session.refresh(row)
-    if locked(row):
+    if row.is_locked(utcnow()):
         row.session_version += 1
         db.session.commit()
         logout_user()

@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -20,6 +20,7 @@ from workflows.store_work import field_key
 
 from .. import deadlines
 from ..audit import record
+from ..errors import Refused
 from ..extensions import db
 from ..intake import send
 from ..lifecycle import TransitionError, begin_workflow, lock, transition
@@ -28,7 +29,7 @@ from ..models import StaffUser, Step, utcnow
 from ..queue import enqueue, enqueue_step
 from . import bp
 from .forms import AssignForm, ExtendForm, MatchForm, NoteForm, ReasonForm, ResolveForm
-from .queue_query import NUMBER
+from .queue_query import row_id
 from .rules import correctable_fields, extension_refusal, matchable, retryable
 from .views import load_request, render_request_page
 
@@ -46,7 +47,7 @@ class Outcome:
 def refuse(code, message):
     """Answer `code` with `message`; nothing of the refused change stays in the session."""
     db.session.rollback()
-    abort(code, description=message)
+    raise Refused(code, message)
 
 
 class FormRefused(Exception):
@@ -144,7 +145,8 @@ def assign(data_request):
     elif value == "":
         target = None
     else:
-        target = db.session.get(StaffUser, int(value)) if NUMBER.match(value) else None
+        number = row_id(value)
+        target = db.session.get(StaffUser, number) if number else None
         if target is None or not target.active:
             refuse_field(400, "Choose an active staff member.", form, "assign_form",
                          form.assignee)
@@ -231,7 +233,8 @@ def match(data_request):
 def resolve(data_request):
     form = valid_on_page(ResolveForm(), "resolve_form")
     step_id = form.step_id.data
-    step = db.session.get(Step, int(step_id)) if NUMBER.match(step_id) else None
+    number = row_id(step_id)
+    step = db.session.get(Step, number) if number else None
     if step is None or step.request_id != data_request.id:
         refuse(404, "That step is not part of this request.")
     upload = form.upload.data
@@ -257,10 +260,10 @@ ACTIONS = {"approve": approve, "reject": reject, "extend": extend, "assign": ass
 def action(request_id, action):
     handler = ACTIONS.get(action)
     if handler is None:
-        abort(404, description="There is no such action.")
+        raise Refused(404, "There is no such action.")
     data_request = lock(request_id)
     if data_request is None:
-        abort(404, description="There is no request with that number.")
+        raise Refused(404, "There is no request with that number.")
     try:
         outcome = handler(data_request)
     except TransitionError as exc:

@@ -12,7 +12,7 @@ or a key. The newest events are listed at /staff/admin/log.
 import logging
 import secrets
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from ..api.auth import KEY_PREFIX, create_api_key, revoke_api_key
 from ..audit import record_admin, verify_admin_chain
+from ..errors import Refused
 from ..extensions import db
 from ..models import API_SCOPES, STAFF_ROLES, AdminEvent, ApiKey, StaffUser, utcnow
 from . import admin_only, bp
@@ -89,7 +90,7 @@ def admin_staff_create():
 def account(staff_id):
     row = db.session.get(StaffUser, staff_id)
     if row is None:
-        abort(404, description=_("There is no staff account with that number."))
+        raise Refused(404, _("There is no staff account with that number."))
     return row
 
 
@@ -234,7 +235,7 @@ def admin_api_key_revoke(key_id):
     valid(ActionForm())
     api_key = revoke_api_key(key_id)
     if api_key is None:
-        abort(404, description=_("There is no API key with that number."))
+        raise Refused(404, _("There is no API key with that number."))
     save("revoked api key", f"api_key:{api_key.id}")
     flash(_("The key %(name)s is revoked: it stops working at once.", name=api_key.name))
     return redirect(url_for("staff.admin_api_keys"))

@@ -85,16 +85,15 @@ def check_login(email, password):
     """
     row = find_staff(email)
     now = utcnow()
-    locked = row is not None and row.locked_until is not None and row.locked_until > now
     good = check_password_hash(row.password_hash if row else _dummy_hash(), password)
-    if row is not None and row.active and not locked and good:
+    if row is not None and row.active and not row.is_locked(now) and good:
         # With a code still to come the failure count stays: were the password alone to reset
         # it, rounds of password + wrong codes would never reach the lockout.
         if not row.totp_secret:
             login_succeeded(row)
         db.session.commit()
         return row
-    count_failure(row.id if row is not None and not locked else None, now)
+    count_failure(row, now)
     db.session.commit()
     return None
 
@@ -104,31 +103,31 @@ def login_succeeded(row):
     row.failed_logins, row.locked_until, row.last_login_at = 0, None, utcnow()
 
 
-def count_failure(staff_id, now):
+def count_failure(row, now):
     """One atomic increment; the failure that reaches the limit locks the account.
 
-    With no account to count against (`staff_id` None: an unknown address, or an account
-    locked already) the same statements rewrite the first staff row unchanged. A failure then
-    costs one durable write either way: were only real accounts written, the commit's flush to
-    disk would tell which addresses have one.
+    Nothing counts against no account (`row` None: an unknown address) or against an account
+    locked already: more failures while locked must not extend the lock. The same statements
+    then rewrite the first staff row unchanged, so a failure costs one durable write either
+    way: were only counted failures written, the commit's flush to disk would tell which
+    addresses have an account, and which are locked.
     """
     config = current_app.config
-    step = 0 if staff_id is None else 1
-    target = (db.select(func.min(StaffUser.id)).scalar_subquery() if staff_id is None
-              else staff_id)
+    counts = row is not None and not row.is_locked(now)
+    target = row.id if counts else db.select(func.min(StaffUser.id)).scalar_subquery()
     db.session.execute(
         db.update(StaffUser).where(StaffUser.id == target)
-        .values(failed_logins=StaffUser.failed_logins + step)
+        .values(failed_logins=StaffUser.failed_logins + (1 if counts else 0))
         .execution_options(synchronize_session=False))
     db.session.execute(
         db.update(StaffUser)
-        .where(StaffUser.id == target, db.literal(step) == 1,
+        .where(StaffUser.id == target, db.literal(counts, db.Boolean),
                StaffUser.failed_logins >= config["STAFF_LOCKOUT_FAILURES"])
         .values(failed_logins=0,
                 locked_until=now + timedelta(seconds=config["STAFF_LOCKOUT_SECONDS"]))
         .execution_options(synchronize_session=False))
-    if staff_id is not None:
-        log.info("staff login failed for account %s", staff_id)
+    if counts:
+        log.info("staff login failed for account %s", row.id)
 
 
 def safe_next(target):
@@ -180,13 +179,13 @@ def login_totp():
         return render_template("staff/totp.html", form=form)
     hit("login")
     row = db.session.get(StaffUser, pending["id"])
-    counter = None
-    locked = row is not None and row.locked_until is not None and row.locked_until > utcnow()
-    if form.validate() and row is not None and row.active and row.totp_secret and not locked:
+    counter, now = None, utcnow()
+    if (form.validate() and row is not None and row.active and row.totp_secret
+            and not row.is_locked(now)):
         counter = totp.matching_counter(row.totp_secret, form.code.data, time.time())
     if counter is None or not first_use(row.id, counter):
         if row is not None:
-            count_failure(row.id, utcnow())
+            count_failure(row, now)
             db.session.commit()
         return render_template("staff/totp.html", form=form,
                                error="That code is not right, or was already used."), 401

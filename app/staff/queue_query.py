@@ -10,11 +10,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, tuple_, union_all
 
 from ..extensions import db
-from ..models import OPEN_STATES, REGIMES, REQUEST_TYPES, STATES, DataRequest
+from ..models import MAX_ROW_ID, OPEN_STATES, REGIMES, REQUEST_TYPES, STATES, DataRequest
 from ..tokens import email_hash
 
-NUMBER = re.compile(r"^[0-9]{1,9}$")  # ASCII digits only: int() refuses "²" and huge strings
+# ASCII digits only: int() also reads "٣", "+3", " 3" and "3_0", and takes huge strings.
+DIGITS = re.compile(r"[0-9]{1,10}")
 REFERENCE = re.compile(r"^DSR-?[0-9A-Z]{4}-?[0-9A-Z]{4}$")
+MAX_DUE_DAYS = 366
 COLUMNS = (DataRequest.id, DataRequest.reference, DataRequest.request_type, DataRequest.state,
            DataRequest.regime, DataRequest.due_at, DataRequest.closed_at,
            DataRequest.assignee_id, DataRequest.original_due_at)
@@ -42,10 +44,11 @@ class QueueFilters:
             "request_type": args.get("type", "") if args.get("type") in REQUEST_TYPES else "",
             "regime": args.get("regime", "") if args.get("regime") in REGIMES else "",
             "assignee": args.get("assignee", "") if (args.get("assignee") in ("me", "unassigned")
-                                                     or NUMBER.match(args.get("assignee", "")))
+                                                     or row_id(args.get("assignee", "")))
             else "",
             "due": args.get("due", "") if (args.get("due") == "overdue" or (
-                NUMBER.match(args.get("due", "")) and 0 < int(args["due"]) <= 366)) else "",
+                DIGITS.fullmatch(args.get("due", "")) and 0 < int(args["due"]) <= MAX_DUE_DAYS))
+            else "",
             "q": args.get("q", "").strip()[:254],
             "order": "-due" if args.get("order") == "-due" else "due",
             "after": args.get("after", "")[:80],
@@ -66,6 +69,14 @@ class QueueFilters:
         return self.state or ("all" if self.q else "open")
 
 
+def row_id(text):
+    """The id `text` names when a row can have it (1 to MAX_ROW_ID in ASCII digits), else None."""
+    if not DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ROW_ID else None
+
+
 def parse_cursor(raw):
     """(due_at in UTC, id) from "<due_at iso>_<id>", or None for anything else.
 
@@ -73,7 +84,7 @@ def parse_cursor(raw):
     a 500); a time without a zone is read as UTC, the zone of the column.
     """
     due, _, ident = raw.rpartition("_")
-    if not NUMBER.match(ident):
+    if row_id(ident) is None:
         return None
     try:
         moment = datetime.fromisoformat(due)
@@ -81,7 +92,7 @@ def parse_cursor(raw):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc), int(ident)
+    return moment.astimezone(timezone.utc), row_id(ident)
 
 
 def make_cursor(row):

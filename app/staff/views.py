@@ -1,10 +1,11 @@
 """Read-only console pages: the queue and a request's page. Actions live in actions.py."""
-from flask import abort, current_app, render_template, request
+from flask import current_app, render_template, request
 from flask_login import current_user
 
 from workflows.store_work import field_key
 
 from .. import deadlines
+from ..errors import Refused
 from ..extensions import db
 from ..models import (
     OPEN_STATES,
@@ -54,7 +55,7 @@ def queue():
 def load_request(request_id):
     data_request = db.session.get(DataRequest, request_id)
     if data_request is None:
-        abort(404, description="There is no request with that number.")
+        raise Refused(404, "There is no request with that number.")
     return data_request
 
 

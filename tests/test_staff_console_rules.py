@@ -1,6 +1,6 @@
-"""The staff console after its second review: closed requests take no manual upload, the
-account page respects the lockout, refusals keep what was typed, buttons appear only where
-their action is accepted, calendar-day SLA badges, and a search that looks in every state."""
+"""What the console accepts and offers: closed requests take no manual upload, the account page
+respects the lockout, refusals keep what was typed, buttons appear only where their action is
+accepted, calendar-day SLA badges, and a search that looks in every state."""
 import io
 import re
 from datetime import datetime, timedelta, timezone

@@ -1,20 +1,18 @@
-"""Second security review: what the readable session cookie shows, what a cookie-setting response
-may be cached as, what a failed login writes, and crafted ids in staff URLs."""
+"""The session cookie is signed, not hidden: what it shows (no second-factor secret, no sign of
+an address's hourly limit), and that no cache stores a response that sets it."""
 import base64
 import json
 import re
 import time
 import zlib
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 from helpers import csrf_token, submit
-from sqlalchemy import event
-from test_staff_access import ADMIN, AGENT, PASSWORD, create_staff, logged_in, make_request
+from test_staff_access import ADMIN, AGENT, PASSWORD, logged_in
 
 from app.extensions import db
 from app.models import DataRequest, MailMessage, StaffUser, utcnow
 from app.staff import totp
-from app.staff.actions import ACTIONS
 
 
 def session_data(client):
@@ -130,104 +128,3 @@ def test_a_response_that_sets_a_cookie_is_never_stored_by_a_cache(app):
             assert response.headers.get("Cache-Control") == "no-store", path
     plain = app.test_client().get("/")
     assert "Set-Cookie" not in plain.headers and "Cache-Control" not in plain.headers
-
-
-def int_urls(app, number):
-    """Every (method, path) of the url map whose rule takes an <int:...>, filled with `number`."""
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if "<int:" not in rule.rule:
-            continue
-        path = re.sub(r"<int:\w+>", str(number), rule.rule)
-        paths = [path.replace("<action>", name) for name in ACTIONS] if "<action>" in path \
-            else [path]
-        assert all("<" not in p for p in paths), rule.rule  # a new placeholder: teach this walk
-        urls += [(method, p) for p in paths for method in sorted(rule.methods - {"HEAD",
-                                                                                 "OPTIONS"})]
-    return urls
-
-
-def test_an_id_too_large_for_the_database_is_not_found_in_every_route(app):
-    admin = logged_in(app, ADMIN, "admin")
-    token = csrf_token(admin, "/staff/")
-    urls = int_urls(app, 10 ** 19)
-    assert {"/staff/requests/10000000000000000000", "/staff/admin/staff/10000000000000000000/"
-            "unlock", "/staff/admin/api-keys/10000000000000000000/revoke"} <= {p for _, p in urls}
-    for number in (10 ** 19, 99999999999999999999, 2 ** 31):
-        for method, path in int_urls(app, number):
-            response = admin.open(path, method=method, data={"csrf_token": token})
-            assert response.status_code == 404, (method, path, response.status_code)
-    assert admin.get("/staff/requests/0").status_code == 404  # in range, no such row
-
-
-def test_a_crafted_queue_cursor_is_ignored_not_a_500(app):
-    admin = logged_in(app, ADMIN, "admin")
-    make_request(app)
-    for after in ("2026-01-01_99999999999999999999999", "2026-01-01_2147483648x", "x_1", "_",
-                  "2026-01-01T00:00:00_-1", "2026-01-01_\u00b2", "2026-01-01T00:00:00+05:00_1"):
-        assert admin.get("/staff/", query_string={"after": after}).status_code == 200, after
-
-
-def test_a_queue_cursor_in_another_zone_means_the_same_moment(app):
-    admin = logged_in(app, ADMIN, "admin")
-    first, second = make_request(app, due_in_days=5), make_request(app, due_in_days=6)
-    with app.app_context():
-        due = db.session.get(DataRequest, first).due_at
-    utc = f"{due.isoformat()}_{first}"
-    shifted = f"{due.astimezone(timezone(timedelta(hours=9))).isoformat()}_{first}"
-    naive = f"{due.replace(tzinfo=None).isoformat()}_{first}"
-    pages = [admin.get("/staff/", query_string={"after": after}).get_data(as_text=True)
-             for after in (utc, shifted, naive)]
-    with app.app_context():
-        references = [db.session.get(DataRequest, i).reference for i in (first, second)]
-    for page in pages:
-        assert references[1] in page and references[0] not in page
-
-
-def database_work(app, client, email):
-    """What one failed login does to the database: each statement's verb and rows, commits."""
-    token = csrf_token(client, "/staff/login")
-    work = []
-    with app.app_context():
-        engine = db.engine
-
-    def statement(conn, cursor, sql, params, context, executemany):
-        verb = sql.split()[0].upper()
-        # Rows written; a SELECT's rowcount is the rows it returned on PostgreSQL (-1 on
-        # SQLite): reading the account row is no write, and costs the same either way.
-        work.append((verb, 0 if verb == "SELECT" else max(cursor.rowcount, 0)))
-
-    def commit(conn):
-        work.append(("COMMIT", 0))
-
-    event.listen(engine, "after_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        response = client.post("/staff/login", data={
-            "email": email, "password": "wrong password here", "csrf_token": token})
-    finally:
-        event.remove(engine, "after_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
-    assert response.status_code == 401
-    return work
-
-
-def test_a_failed_login_writes_the_same_whether_or_not_the_address_has_an_account(make_app):
-    """Timing too noisy to test in a few samples, so the like-for-like work is compared: a
-    write only for real accounts cost a flush to disk (~2 ms) that unknown addresses did not."""
-    app = make_app(RATE_LIMITS={"login": (1000, 600)})
-    create_staff(app, ADMIN, "admin")
-    create_staff(app, AGENT)
-    client = app.test_client()
-    known = database_work(app, client, AGENT)
-    unknown = database_work(app, client, "nobody@craftos.net")
-    assert ("UPDATE", 1) in known and ("COMMIT", 0) in known
-    assert unknown == known
-    for _ in range(3):
-        database_work(app, client, AGENT)
-    assert staff_row(app).failed_logins == 4  # the unknown address counted on nobody
-    assert staff_row(app, ADMIN).failed_logins == 0
-    database_work(app, client, AGENT)  # the fifth: locked
-    assert staff_row(app).locked_until is not None
-    assert database_work(app, client, AGENT) == known  # locked looks the same too
-    assert staff_row(app, ADMIN).failed_logins == 0 and staff_row(app, ADMIN).locked_until is None
