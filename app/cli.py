@@ -30,6 +30,7 @@ from .extensions import db
 from .lifecycle import TransitionError, begin_workflow, lock
 from .models import DataRequest, Step
 from .queue import enqueue_step, queue, redis_connection
+from .staff.rules import approval_refusal
 
 audit_cli = AppGroup("audit", help="Check the tamper-evident audit trail.")
 requests_cli = AppGroup("requests", help="Housekeeping of data requests.")
@@ -84,6 +85,10 @@ def find_request(reference):
 def requests_approve(reference, actor, reason):
     """Approve a verified request (deletion, correction) and start its workflow."""
     data_request = lock(find_request(reference).id)
+    refusal = approval_refusal(data_request)
+    if refusal:
+        db.session.rollback()
+        raise click.ClickException(refusal)
     try:
         step_id = begin_workflow(data_request, actor, reason)
     except TransitionError as exc:

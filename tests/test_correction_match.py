@@ -28,7 +28,19 @@ def test_a_field_in_the_persons_words_is_matched_by_staff_and_then_corrected(dem
     staff = logged_in(demo_app, AGENT)
     page = staff.get(f"/staff/requests/{data_request.id}").get_data(as_text=True)
     assert "No correctable field has this name" in page
-    assert '<option>name</option>' in page and '<option>vat_number</option>' in page
+    # Nothing chosen until staff choose, and each field says where it lives.
+    assert '<option value="">choose the field it means</option>' in page
+    assert '<option value="name">name (accounts.users, billing.billing_customers)</option>' in page
+    assert '<option value="vat_number">vat_number (billing.billing_customers)</option>' in page
+    # Not approvable yet: approved as it is, the correction could change nothing.
+    assert "Approve and start" not in page and "Not ready to approve" in page
+    refused = act(staff, data_request.id, "approve")
+    assert refused.status_code == 409
+    assert "match each to the field it means" in refused.get_data(as_text=True)
+    result = demo_app.test_cli_runner().invoke(args=["requests", "approve",
+                                                     data_request.reference, "--by", AGENT])
+    assert result.exit_code == 1 and "match each" in result.output
+    assert the_request(demo_app).state == "verified"
 
     response = act(staff, data_request.id, "match", field="Full legal name", column="name")
     assert response.status_code == 302
@@ -45,6 +57,7 @@ def test_a_field_in_the_persons_words_is_matched_by_staff_and_then_corrected(dem
     assert [v["value"] for v in matched.preview["current"]["name"]]  # current values found
     page = staff.get(f"/staff/requests/{data_request.id}").get_data(as_text=True)
     assert "No correctable field has this name" not in page
+    assert "Approve and start" in page and "Not ready to approve" not in page
 
     cli(demo_app, "requests", "approve", data_request.reference, "--by", AGENT)
     run_worker()

@@ -30,7 +30,13 @@ from ..queue import enqueue, enqueue_step
 from . import bp
 from .forms import AssignForm, ExtendForm, MatchForm, NoteForm, ReasonForm, ResolveForm
 from .queue_query import row_id
-from .rules import correctable_fields, extension_refusal, matchable, retryable
+from .rules import (
+    approval_refusal,
+    correctable_fields,
+    extension_refusal,
+    matchable,
+    retryable,
+)
 from .views import load_request, render_request_page
 
 BUILD_PREVIEW = "workflows.preview.build_preview"
@@ -84,6 +90,9 @@ def actor():
 
 
 def approve(data_request):
+    refusal = approval_refusal(data_request)
+    if refusal:
+        refuse(409, refusal)
     step_id = begin_workflow(data_request, actor(), "approved")
     return Outcome("Approved: the workflow has started.", step_ids=[step_id])
 

@@ -3,6 +3,7 @@ the request page, which draws a control only when its action would accept it."""
 from flask import current_app
 
 from workflows.datamap import load_datamap
+from workflows.store_work import field_key
 
 from .. import deadlines
 from ..models import WORKFLOW_STATES
@@ -13,9 +14,28 @@ RESOLVABLE_STATES = WORKFLOW_STATES
 
 
 def correctable_fields():
-    """Every field the data map lets a correction change, once each, sorted."""
+    """{field the data map lets a correction change: ["store.table", ...] holding it}, sorted
+    by field: staff choosing what a person's words mean see where each field lives."""
     data_map = load_datamap(current_app.config["STORES_CONFIG"])
-    return sorted({c for store in data_map.stores for t in store.tables for c in t.correctable})
+    places = {}
+    for store in data_map.stores:
+        for table in store.tables:
+            for column in table.correctable:
+                places.setdefault(column, []).append(f"{store.name}.{table.table}")
+    return dict(sorted(places.items()))
+
+
+def approval_refusal(data_request):
+    """Why `approve` would be refused now, or None. A correction none of whose fields names a
+    correctable field would change nothing and then wait for staff with no way forward:
+    staff match the person's words to the data map's fields first (or reject)."""
+    if data_request.request_type != "correction" or data_request.state != "verified":
+        return None
+    known = {field_key(name) for name in correctable_fields()}
+    if any(field_key(c["field"]) in known for c in data_request.corrections or []):
+        return None
+    return ("No field the person named is one the data map lets a correction change: match "
+            "each to the field it means below, or reject the request with a reason.")
 
 
 def matchable(data_request):

@@ -30,7 +30,14 @@ from .forms import (
     ResolveForm,
 )
 from .queue_query import QueueFilters, queue_page
-from .rules import RESOLVABLE_STATES, correctable_fields, extension_refusal, matchable, retryable
+from .rules import (
+    RESOLVABLE_STATES,
+    approval_refusal,
+    correctable_fields,
+    extension_refusal,
+    matchable,
+    retryable,
+)
 from .sla_badge import sla_badge
 
 
@@ -99,6 +106,7 @@ def render_request_page(data_request, status=200, error=None, **forms):
                         OPEN_STATES),
         names=staff_names(), extension_limit=limit,
         extension_refused=cannot_extend[1] if cannot_extend and data_request.is_open else None,
+        approval_refused=approval_refusal(data_request),
         can_retry=retryable(data_request, any(s.state == "failed" for s in steps)),
         can_resolve=data_request.state in RESOLVABLE_STATES,
         corrections=corrections_review(data_request, correctable), correctable=correctable,
