@@ -29,6 +29,7 @@ class Refused(HTTPException):
         super().__init__(description=message)
         self.code = code
 
+
 LINK_PAGES = {
     "invalid": (400, _l("This link is not valid"), _l(
         "The link is incomplete or has been changed. Copy the whole link from the email, or "

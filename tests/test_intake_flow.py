@@ -136,3 +136,14 @@ def test_the_cached_blank_form_follows_the_visitors_language(app):
     assert "Send request" in english.get_data(as_text=True)
     assert "Send request" not in japanese.get_data(as_text=True)
     assert english_again.get_data(as_text=True).count('name="csrf_token"') == 1
+
+
+def test_each_correction_row_is_its_own_group_with_a_numbered_legend(app):
+    """A screen reader announces "Correction 2, Which information", not the same three labels
+    three times over."""
+    page = app.test_client().get("/requests/new?lang=en").get_data(as_text=True)
+    for number in (1, 2, 3):
+        assert (f'<fieldset class="correction-row">\n      <legend>Correction {number}</legend>'
+                in page)
+    japanese = app.test_client().get("/requests/new?lang=ja").get_data(as_text=True)
+    assert "<legend>訂正 2</legend>" in japanese

@@ -116,6 +116,9 @@ def test_each_role_opens_exactly_its_pages(app, role):
         assert response.status_code != 500, path
         if role == "agent" and is_admin_only(path):
             assert response.status_code == 403, path
+        elif path.rsplit("/", 1)[-1] in ACTIONS:  # an action's address: the request's page
+            assert response.status_code == 303, path
+            assert response.headers["Location"] == f"/staff/requests/{request_id}"
         else:
             assert response.status_code == 200, (path, response.status_code)
         assert response.headers["Cache-Control"] == "no-store"

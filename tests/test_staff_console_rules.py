@@ -142,6 +142,12 @@ def test_an_extension_beyond_the_law_comes_back_with_the_reason_kept_and_the_err
     assert '<details open><summary>Extend the deadline' in page
     assert 'id="new_due-error"' in page and "beyond what GDPR" in page
     assert (utcnow() + timedelta(days=200)).date().isoformat() in page  # the date typed, too
+    # Focus lands on what went wrong, and the address, opened again, is the request's page.
+    assert 'class="error-summary" role="alert" tabindex="-1" autofocus' in page
+    again = client.get(f"/staff/requests/{request_id}/extend")
+    assert again.status_code == 303
+    assert again.headers["Location"] == f"/staff/requests/{request_id}"
+    assert client.get(f"/staff/requests/{request_id}/no-such-action").status_code == 404
 
 
 def test_a_cancel_without_a_reason_comes_back_as_the_request_page_with_400(app):

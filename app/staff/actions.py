@@ -265,6 +265,15 @@ ACTIONS = {"approve": approve, "reject": reject, "extend": extend, "assign": ass
            "resolve": resolve, "match": match}
 
 
+@bp.get("/requests/<int:request_id>/<action>")
+def action_address(request_id, action):
+    """An action's address opened as a page (reloading after a refusal, a copied address):
+    the request's page, instead of "method not allowed"."""
+    if action not in ACTIONS:
+        raise Refused(404, "There is no such action.")
+    return redirect(url_for("staff.request_page", request_id=request_id), code=303)
+
+
 @bp.post("/requests/<int:request_id>/<action>")
 def action(request_id, action):
     handler = ACTIONS.get(action)
