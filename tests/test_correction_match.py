@@ -51,6 +51,8 @@ def test_a_field_in_the_persons_words_is_matched_by_staff_and_then_corrected(dem
     assert [c["field"] for c in matched.corrections] == ["name"]
     assert matched.corrections[0]["proposed"] == "Alice Newname"
     assert matched.preview is None  # the old scan was for the old name
+    page = staff.get(f"/staff/requests/{data_request.id}").get_data(as_text=True)
+    assert "not scanned yet (a scan just asked for: reload in a moment)" in page
 
     run_worker()  # the scan that the match started
     matched = the_request(demo_app)
@@ -64,6 +66,8 @@ def test_a_field_in_the_persons_words_is_matched_by_staff_and_then_corrected(dem
     resolve_manual(demo_app, data_request.reference)
     run_worker()
     assert the_request(demo_app).state == "completed"
+    page = staff.get(f"/staff/requests/{data_request.id}").get_data(as_text=True)
+    assert "Before the change (last scan, " in page  # not "Now": the values were changed
     assert [row["name"] for row in alice_rows(demo_app, "accounts", "users")] == ["Alice Newname"]
 
 
