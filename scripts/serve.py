@@ -31,6 +31,27 @@ def flask(*args):
     return [str(BIN / "flask"), "--app", "wsgi", *args]
 
 
+def leave_ctrl_c_to_the_supervisor():
+    """In each child before it starts: ignore SIGINT. Ctrl-C reaches the whole foreground
+    group, and this script stops its children itself, in order; a child still importing (or a
+    migration half-way) would otherwise die of KeyboardInterrupt with a traceback. Once up,
+    gunicorn, the RQ worker and cron install handlers of their own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start(args, env):
+    return subprocess.Popen(args, env=env, cwd=ROOT,
+                            preexec_fn=leave_ctrl_c_to_the_supervisor)
+
+
+def set_up(args, env, stopping):
+    """One set-up step run to its end (never cut short), unless Ctrl-C came before it."""
+    if stopping:
+        raise KeyboardInterrupt
+    if start(args, env).wait() != 0:
+        raise subprocess.CalledProcessError(1, args)
+
+
 def main():
     env = dict(os.environ)  # DSR_ENV: development unless SECRET_KEY is set (app/config.py)
     instance = Path(env.setdefault("INSTANCE_DIR", str(ROOT / "instance"))).resolve()
@@ -52,18 +73,20 @@ def main():
             url_file.write_text(env["REDIS_URL"] + "\n")
             print(f"private Redis at {env['REDIS_URL']} (files in {instance / 'redis'})")
 
-        subprocess.run(flask("db", "upgrade"), env=env, cwd=ROOT, check=True)
+        set_up(flask("db", "upgrade"), env, stopping)
         stores = env.get("STORES_CONFIG") or str(instance / "demo" / "stores.toml")
         if not Path(stores).exists():
-            subprocess.run(flask("demo", "seed"), env=env, cwd=ROOT, check=True)
+            set_up(flask("demo", "seed"), env, stopping)
+        if stopping:
+            raise KeyboardInterrupt
 
-        children.append(subprocess.Popen(flask("worker"), env=env, cwd=ROOT))
-        children.append(subprocess.Popen(flask("cron"), env=env, cwd=ROOT))
-        children.append(subprocess.Popen(
+        children.append(start(flask("worker"), env))
+        children.append(start(flask("cron"), env))
+        children.append(start(
             # A graceful timeout shorter than stop()'s wait: gunicorn kills a worker that hangs
             # on its way out itself, instead of its master being killed and the worker orphaned.
             [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2",
-             "--threads", "4", "--graceful-timeout", "5", "wsgi:app"], env=env, cwd=ROOT))
+             "--threads", "4", "--graceful-timeout", "5", "wsgi:app"], env))
         mailbox = "" if env.get("SECRET_KEY") else "  (dev mailbox: /dev/mailbox)"
         print(f"DSR Portal on http://127.0.0.1:{port}/{mailbox}  Ctrl-C stops")
         running = children + ([redis_process] if redis_process is not None else [])
@@ -75,6 +98,8 @@ def main():
     except subprocess.CalledProcessError as exc:
         if not stopping:
             print(f"make run: `{' '.join(exc.cmd[1:])}` failed", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C during set-up: stop what has started, exit 0
     finally:
         stop(children)  # web, worker and cron first: they use Redis to the end
         if redis_process is not None:
