@@ -39,7 +39,9 @@ def test_a_store_with_nothing_of_the_persons_is_not_described_as_held():
 def test_a_manual_store_says_what_staff_confirmed_and_that_no_export_is_included():
     text = pdf_text(pdf_bytes(art15_report, CAROL))
     by_hand = section(text, "Checked by our staff", "Where we found nothing about you")
-    assert "payment_processor : Take your payments" in by_hand
+    # The same Art. 15 facts as index.html gives it, not a one-line summary.
+    assert "payment_processor Purpose: Take your payments Categories of data: card details" \
+        in by_hand
     assert "What our staff confirmed: processor holds no extra data for this person" in by_hand
     assert "no export from it is included in this archive" in by_hand
 
