@@ -134,3 +134,17 @@ def test_correction_email_says_in_the_persons_words_what_each_field_now_holds_an
     assert "no information of yours called shoe size" in text
     assert '<li>Full legal name: "Carol Q. Chen" (changed in: Your account, Billing)</li>' in html
     assert "accounts" not in text + html and "record" not in text + html
+
+
+def test_correction_email_new_sentences_ja(app):
+    text, html = correction_email(app, "ja")
+    for english in ("Your information now reads", "changed in", "by hand in"):
+        assert english not in text + html
+    assert "Full legal name" in text and "Carol Q. Chen" in text  # the person's own words
+    assert "。 " not in text  # no ASCII space glued between Japanese sentences
+
+
+def test_erasure_email_sentences_join_without_ascii_spaces_ja(app):
+    text, html = email(app, FACTS, locale="ja")
+    assert "。 " not in text and "。 " not in html
+    assert ", " not in text.split("\n\n")[2]  # the stores are listed with the Japanese comma
