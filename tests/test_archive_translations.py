@@ -162,3 +162,27 @@ def _pdf(build, facts):
     out = io.BytesIO()
     build(out, facts)
     return out.getvalue()
+
+
+TITLED = TRANSLATED.replace(
+    'name = "accounts"\n',
+    'name = "accounts"\ntitle = "Your shop account"\n'
+    'translations.ja.title = "ショップのアカウント"\n',
+).replace(
+    '  table = "invoices"\n', '  table = "invoices"\n  title = "Invoices"\n'
+    '  translations.ja.title = "請求書"\n')
+
+
+def test_a_japanese_certificate_names_stores_and_tables_by_their_japanese_titles(app_on):
+    from app.i18n import in_locale
+    app = app_on(TITLED)
+    with app.app_context():
+        facts = certificate_facts(person("ja"), [erased()], MOMENT)
+        with in_locale("ja"):
+            text = "".join(pdf_unicode_text(_pdf(deletion_certificate, facts)).split())
+    assert "ショップのアカウント請求書1税法上の義務により7年間保存します" in text
+    assert "accounts" not in text and "invoices" not in text
+    with app.app_context():
+        english = certificate_facts(person("en"), [erased()], MOMENT)
+    assert english["stores"][0]["title"] == "Your shop account"
+    assert english["stores"][0]["table_titles"] == {"users": "users", "invoices": "Invoices"}

@@ -89,5 +89,7 @@ def test_deletion_certificate_carries_the_note_staff_wrote_for_the_manual_store(
         "http://portal.test")
     pdf = client.post(path, data={"csrf_token": csrf_token(client, path)})
     section = manual_section(pdf_text(pdf.data))
-    assert "payment_processor processor holds no extra data for this person" in section
+    # The store as the data map titles it, not its id.
+    assert "Payment processor (card payments) processor holds no extra data for this person" \
+        in section
     assert NOT_RECHECKED in section

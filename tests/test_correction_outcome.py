@@ -99,7 +99,7 @@ def test_a_correction_with_one_known_and_one_unknown_field_completes_and_says_wh
     assert [r["name"] for r in alice_rows(demo_app, "accounts", "users")] == ["Alice Q. Example"]
     done = next(m for m in sink.messages if "corrected" in m["Subject"])
     text = done.get_body(preferencelist=("plain",)).get_content()
-    assert "We changed: Name." in text
+    assert 'Name: "Alice Q. Example" (changed in: Your account, Billing)' in text
     assert "no information of yours called favourite colour" in text
     with demo_app.app_context():
         completed = db.session.execute(

@@ -42,8 +42,9 @@ def test_carols_statement_holds_only_what_her_index_shows(demo_app, smtp_server)
 
     held = text[text.index("What we hold, store by store"):text.index("Checked by our staff")]
     empty = text[text.index("Where we found nothing about you"):]
-    assert "billing" in held and "Hashed password" not in held
-    assert "accounts" in empty and "conversations" in empty
+    # Stores as the data map titles them.
+    assert "Billing" in held and "Hashed password" not in held
+    assert "Your account" in empty and "Conversations with your agent" in empty
     with demo_app.app_context():
         stores = load_datamap(demo_app.config["STORES_CONFIG"]).stores
     # Every store but billing (hers) and the payment processor (checked by staff instead).
@@ -72,7 +73,7 @@ def test_carols_erasure_email_and_certificate_agree(demo_app, smtp_server):
     erased = next(m for m in sink.messages if "erased" in m["Subject"])
     text = " ".join(erased.get_body(preferencelist=("plain",)).get_content().split())
     assert "We erased" not in text and " 0 record" not in text
-    assert "not searched again automatically: payment_processor." in text
+    assert "not searched again automatically: Payment processor (card payments)." in text
     path = next(link for link in links_in(erased) if "/download/" in link)
     path = path.removeprefix("http://portal.test")
     pdf = client.post(path, data={"csrf_token": csrf_token(client, path)}).data

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from workflows.document_language import document_language, written_date
+from workflows.store_groups import group_stores, store_title, table_title
 
 MAX_CELL = 200  # characters of one value shown in the preview; the files hold the rest
 MAX_FILES_LISTED = 1000  # per store, so a store with 100k files still gives a readable page
@@ -70,10 +71,16 @@ def _description(facts: dict) -> str:
     return "<dl>" + "".join(rows) + "</dl>"
 
 
-def _table(table: dict) -> str:
+def _title(store: dict) -> str:
+    """The store's name as a person reads it: the data map's title, else the store's id."""
+    return store_title({**store["facts"], "store": store["store"]})
+
+
+def _table(table: dict, facts: dict) -> str:
     parts = [
         "<h3>" + ngettext("%(table)s — %(num)s record", "%(table)s — %(num)s records",
-                          table["rows"], table=_e(table["table"])) + "</h3>",
+                          table["rows"], table=_e(table_title(facts, table["table"])))
+        + "</h3>",
         f'<p><a href="{_href(table["json_href"])}">JSON</a> · '
         f'<a href="{_href(table["csv_href"])}">CSV</a></p>',
     ]
@@ -118,13 +125,20 @@ def _files(store: dict) -> str:
     return f"<h3>{heading}</h3><ul>{items}</ul>{more}"
 
 
-def _store(store: dict) -> str:
-    parts = [f'<h2 id="{_e(store["anchor"])}">{_e(store["store"])}</h2>']
+def _manual(store: dict) -> bool:
+    return bool(store["tasks"]) or bool(store["facts"].get("manual"))
+
+
+def _holds_data(store: dict) -> bool:
+    return bool(store["tables"]) or bool(store["files"])
+
+
+def _store(store: dict, level: str = "h2") -> str:
+    parts = [f'<{level} id="{_e(store["anchor"])}">{_e(_title(store))}</{level}>']
     parts.append(_description(store["facts"]))
-    parts.extend(_table(t) for t in store["tables"])
+    parts.extend(_table(t, store["facts"]) for t in store["tables"])
     parts.append(_files(store))
-    manual = bool(store["tasks"]) or bool(store["facts"].get("manual"))
-    if manual:
+    if _manual(store):
         parts.append(_by_staff(store))
     elif not store["tables"] and not store["files"]:
         parts.append("<p>" + _("No data about you was found in this store.") + "</p>")
@@ -144,6 +158,17 @@ def _by_staff(store: dict) -> str:
     note = store["facts"].get("note")
     if note:
         parts.append("<p>" + _("What our staff confirmed: %(note)s", note=_e(note)) + "</p>")
+    return "".join(parts)
+
+
+def _stores(stores: list[dict]) -> str:
+    """Every store in the archive: those the search covered, in order, then those our staff
+    checked by hand and found nothing of the person's in (report.pdf's rule and facts)."""
+    _held, by_hand, _empty = group_stores(stores, _holds_data, _manual)
+    parts = [_store(s) for s in stores if s not in by_hand]
+    if by_hand:
+        parts.append('<h2 id="checked-by-staff">' + _("Checked by our staff") + "</h2>")
+        parts.extend(_store(s, "h3") for s in by_hand)
     return "".join(parts)
 
 
@@ -173,19 +198,20 @@ def _intro(export: bool) -> str:
     return f"<p>{text}</p>"
 
 
-def _not_portable(entries: list[dict]) -> str:
+def _not_portable(entries: list[dict], described: dict) -> str:
     if not entries:
         return ""
     items = []
     for entry in entries:
+        facts = described.get(entry["store"], {"store": entry["store"]})
         what = (
             _("the whole store")
             if entry["whole_store"]
             else ngettext("table %(tables)s", "tables %(tables)s", len(entry["tables"]),
-                          tables=", ".join(_e(t) for t in entry["tables"]))
+                          tables=", ".join(_e(table_title(facts, t)) for t in entry["tables"]))
         )
-        items.append("<li>" + _("%(store)s: %(tables)s", store=_e(entry["store"]), tables=what)
-                     + "</li>")
+        items.append("<li>" + _("%(store)s: %(tables)s", store=_e(store_title(facts)),
+                                tables=what) + "</li>")
     return (
         '<section><h2 id="not-portable">' + _("Left out of this export") + "</h2><p>"
         + _("These hold data we derived or created ourselves, not data you provided, so "
@@ -217,7 +243,7 @@ def render_index(
     export = request_type == "export"
     heading = (_("Your export of your data from %(company)s", company=_e(company)) if export
                else _("Your copy of your data from %(company)s", company=_e(company)))
-    toc = "".join(f'<li><a href="#{_e(s["anchor"])}">{_e(s["store"])}</a></li>' for s in stores)
+    toc = "".join(f'<li><a href="#{_e(s["anchor"])}">{_e(_title(s))}</a></li>' for s in stores)
     if export and not_portable:
         toc += '<li><a href="#not-portable">' + _("Left out of this export") + "</a></li>"
     return (
@@ -232,7 +258,8 @@ def render_index(
         + "</p>"
         + _intro(export)
         + f"<nav><ul>{toc}</ul></nav>"
-        + "".join(_store(s) for s in stores)
-        + (_not_portable(list(not_portable)) if export else "")
+        + _stores(stores)
+        + (_not_portable(list(not_portable), {s["store"]: {**s["facts"], "store": s["store"]}
+                                              for s in stores}) if export else "")
         + "</body></html>\n"
     )

@@ -15,13 +15,13 @@ from app.extensions import db
 from app.i18n import in_locale
 from app.lifecycle import lock, transition
 from app.mail import deliver_later, queue_mail
-from app.models import CROCKFORD_ALPHABET, Delivery, Step, utcnow
+from app.models import CROCKFORD_ALPHABET, AuditEvent, Delivery, Step, utcnow
 from app.storage import drop_local_copy, private_dir, storage, work_dir, write_atomically
 from app.tokens import public_link
 from workflows.archive import build_archive
 from workflows.archive_scope import left_out_of_export
 from workflows.certificate import certificate_facts, deletion_certificate, erasure_mail
-from workflows.datamap import load_datamap
+from workflows.datamap import DataMapError, load_datamap
 from workflows.legal_texts import TRANSFER_TO_JAPAN
 from workflows.stores import make_store
 
@@ -190,6 +190,54 @@ def split_fields(data_request, steps):
     return ([f for f in proposed if f in applied], [f for f in proposed if f not in applied])
 
 
+def as_written(data_request):
+    """{the field a correction now names: the person's own words for it}, for the fields
+    staff matched to a correctable field (``"Full legal name"`` -> ``name``), from the
+    audit trail's ``correction_matched`` events (reason ``"<as written>" means <field>``)."""
+    events = db.session.execute(
+        db.select(AuditEvent.reason).where(AuditEvent.request_id == data_request.id,
+                                           AuditEvent.action == "correction_matched")
+        .order_by(AuditEvent.seq)
+    ).scalars()
+    written = {}
+    for reason in events:
+        quoted, sep, field = (reason or "").rpartition('" means ')
+        if sep and quoted.startswith('"'):
+            before = quoted[1:]
+            written[field] = written.pop(before, before)  # matched twice: the first words
+    return written
+
+
+def store_titles(language):
+    """{store: its name as a person reads it, in ``language``}; empty (the ids) when the
+    data map cannot be read: the correction is done and must still be reported."""
+    try:
+        datamap = load_datamap(current_app.config["STORES_CONFIG"])
+    except (DataMapError, OSError) as err:
+        current_app.logger.warning("correction mail: store ids for titles (data map: %s)", err)
+        return {}
+    return {store.name: store.title_for(language) for store in datamap.stores}
+
+
+def corrected_fields(data_request, steps, fields, written, titles):
+    """What the correction email tells per changed field: the person's words for it, the
+    value it holds now (the one they proposed) and the stores (titled) where it changed."""
+    proposed = {c["field"]: c["proposed"] for c in data_request.corrections or []}
+    where = {f: [] for f in fields}
+    for s in steps:
+        result = s.result or {}
+        if "task" in result:
+            continue
+        applied = result.get("applied")
+        if applied is None and any((result.get("changed") or {}).values()):
+            applied = fields  # ran before fields were recorded: its count covers them all
+        for f in applied or []:
+            if f in where:
+                where[f].append(titles.get(s.store, s.store))
+    return [{"field": written.get(f, f), "value": proposed.get(f), "stores": where[f]}
+            for f in fields]
+
+
 def hold_for_staff(step, data_request, reason):
     """needs_attention instead of completed: the reason goes on the audit trail and on the
     failed assembly step, where staff see it; no email goes to the person."""
@@ -214,8 +262,13 @@ def report_correction(step, data_request):
     reason = f"corrected {', '.join(fields)} in {len(changed)} store(s)"
     if unmatched:
         reason += f"; nothing of theirs called {', '.join(unmatched)}"
-    _, mail_id = complete(step, data_request, reason, "correction_done", fields=fields,
-                          changed=changed, not_found=unmatched)
+    written = as_written(data_request)
+    titles = store_titles(data_request.locale)
+    _, mail_id = complete(
+        step, data_request, reason, "correction_done",
+        corrected=corrected_fields(data_request, steps, fields, written, titles),
+        by_staff=[titles.get(s.store, s.store) for s in steps if "task" in (s.result or {})],
+        not_found=[written.get(f, f) for f in unmatched])
     db.session.commit()
     deliver_later([mail_id])
 

@@ -18,9 +18,11 @@ from reportlab.platypus import Spacer
 
 from app.deadlines import local_date
 from app.i18n import in_locale, long_date
-from workflows.datamap import DataMapError, load_datamap
+from workflows.datamap import DataMapError, load_datamap, table_title
 from workflows.document_language import written_date
 from workflows.reports import _H1, _H2, _build, _field, _p, _table, _text
+from workflows.store_groups import store_title
+from workflows.store_groups import table_title as described_table
 
 
 def certificate_facts(data_request, steps, completed_at):
@@ -38,7 +40,7 @@ def certificate_facts(data_request, steps, completed_at):
                        "manual": "task" in result, "note": result.get("note")})
         if result.get("verified_empty"):
             verified.append(step.store)
-    if any(o.get("action") == "retained" for s in stores for o in s["outcomes"]):
+    if stores:
         stores = kept_reasons_in_language(stores, data_request.locale)
     return {
         "company": current_app.config["COMPANY_NAME"],
@@ -51,7 +53,9 @@ def certificate_facts(data_request, steps, completed_at):
 
 
 def kept_reasons_in_language(stores, language):
-    """The certificate's stores with each kept table's reason in the person's language.
+    """The certificate's stores with the names and each kept table's reason in the person's
+    language: each store's ``title`` and its tables' (``table_titles``), as the data map
+    titles them (the ids where it does not).
 
     Erase steps record the reason as the data map writes it. Where the map translates that
     very text (the table's retain_reason, or a files/chroma store's), the certificate gives the
@@ -61,13 +65,21 @@ def kept_reasons_in_language(stores, language):
         datamap = load_datamap(current_app.config["STORES_CONFIG"])
     except (DataMapError, OSError) as err:
         # The erasure is done: a map broken since must not hold back its certificate.
-        current_app.logger.warning("certificate: kept reasons as recorded (data map: %s)", err)
+        current_app.logger.warning("certificate: names and kept reasons as recorded "
+                                   "(data map: %s)", err)
         return stores
     configs = {store.name: store for store in datamap.stores}
-    return [{**store, "outcomes": [
-        {**o, "reason": _kept_reason(configs.get(store["store"]), o, language)}
-        if o.get("action") == "retained" else o
-        for o in store["outcomes"]]} for store in stores]
+    return [_in_language(store, configs.get(store["store"]), language) for store in stores]
+
+
+def _in_language(store, config, language):
+    outcomes = [{**o, "reason": _kept_reason(config, o, language)}
+                if o.get("action") == "retained" else o for o in store["outcomes"]]
+    if config is None:
+        return {**store, "outcomes": outcomes}
+    return {**store, "outcomes": outcomes, "title": config.title_for(language),
+            "table_titles": {o["table"]: table_title(config, o["table"], language)
+                             for o in outcomes if o.get("table") is not None}}
 
 
 def _kept_reason(config, outcome, language):
@@ -96,13 +108,16 @@ def erasure_summary(facts):
     """What the email says, from the certificate's facts and with its filter (tables with no
     record of the person's are left out of both): records deleted, records de-identified,
     the tables kept by law, the stores re-checked afterwards and those staff handled."""
-    counted = [(s["store"], o) for s in facts["stores"] for o in counted_outcomes(s)]
+    counted = [(s, o) for s in facts["stores"] for o in counted_outcomes(s)]
+    titles = {s["store"]: store_title(s) for s in facts["stores"]}
     return {
         "deleted": sum(o["count"] for _, o in counted if o["action"] == "deleted"),
         "anonymized": sum(o["count"] for _, o in counted if o["action"] == "anonymized"),
-        "kept": [(store, o) for store, o in counted if o["action"] == "retained"],
-        "verified": list(facts["verified_empty"]),
-        "manual": [s["store"] for s in facts["stores"] if s["manual"]],
+        # Named as the person reads them: the data map's titles, the ids where it has none.
+        "kept": [(store_title(s), {**o, "table_title": described_table(s, o["table"])})
+                 for s, o in counted if o["action"] == "retained"],
+        "verified": [titles.get(name, name) for name in facts["verified_empty"]],
+        "manual": [store_title(s) for s in facts["stores"] if s["manual"]],
     }
 
 
@@ -123,7 +138,7 @@ def _outcome_tables(stores: list) -> tuple[list, list]:
     kept = [[_("Store"), _("Table"), _("Records"), _("Why we keep it")]]
     for store in stores:
         for o in counted_outcomes(store):
-            row = [_text(store.get("store")), _text(o.get("table"))]
+            row = [_text(store_title(store)), _text(described_table(store, o.get("table")))]
             if o.get("action") == "retained":
                 kept.append(row + [_text(o.get("count", 0)), _text(o.get("reason"))])
             else:
@@ -139,7 +154,7 @@ def _manual_section(stores: list) -> list:
     if not manual:
         return []
     rows = [[_("Store"), _("What our staff confirmed")]]
-    rows += [[_text(s.get("store")), _text(s.get("note") or _("The erasure was carried out."))]
+    rows += [[_text(store_title(s)), _text(s.get("note") or _("The erasure was carried out."))]
              for s in manual]
     return [
         _p(_("Handled by our staff"), _H2),
@@ -188,12 +203,13 @@ def deletion_certificate(path_or_file, certificate: dict) -> None:
     else:
         story.append(_p(_("Nothing: we kept no personal data about you.")))
     story.extend(_manual_section(certificate.get("stores", [])))
-    verified = certificate.get("verified_empty") or []
+    titles = {s.get("store"): store_title(s) for s in certificate.get("stores", [])}
+    verified = [titles.get(name, name) for name in certificate.get("verified_empty") or []]
     story.append(_p(_("Checked afterwards"), _H2))
     story.append(
         _p(
             _("After erasing, we searched these stores again and found no erasable data about "
-              "you: %(stores)s.", stores=_text(verified))
+              "you: %(stores)s.", stores=_(", ").join(_text(name) for name in verified))
             if verified
             else _("No store was re-checked after erasure; contact us if you need this "
                    "confirmed.")

@@ -25,15 +25,18 @@ from workflows.datamap_model import (  # re-exported: callers import them from h
     Match,
     StoreConfig,
     TableMap,
+    table_title,
     template_fields,
 )
 from workflows.datamap_source import SourceLines, find_cycle
 from workflows.datamap_translations import parse_translations
 
 __all__ = ["KINDS", "ON_ERASE", "ROOT_IDENTITY", "DataMap", "DataMapError", "Match",
-           "StoreConfig", "TableMap", "load_datamap", "parse_datamap", "template_fields"]
+           "StoreConfig", "TableMap", "load_datamap", "parse_datamap", "table_title",
+           "template_fields"]
 
-_COMMON_KEYS = {"name", "kind", "purpose", "categories", "retention", "recipients", "source"}
+_COMMON_KEYS = {"name", "kind", "title", "purpose", "categories", "retention", "recipients",
+                "source"}
 # kind -> (required keys, optional keys), beyond the common ones.
 _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "sql": ({"url", "tables"}, {"schema", "timeout"}),
@@ -46,7 +49,7 @@ _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
 _KIND_ON_ERASE = {"files": ("delete", "retain"), "chroma": ("delete", "retain")}
 _TABLE_REQUIRED = {"table", "match", "on_erase"}
 _TABLE_OPTIONAL = {"provides", "exclude", "correctable", "retain_reason", "anonymize", "portable",
-                   "translations"}
+                   "title", "translations"}
 
 
 def load_datamap(path: str | Path) -> DataMap:
@@ -209,6 +212,9 @@ class _Parser:
             if not isinstance(value, wanted) or isinstance(value, bool):
                 at.error(f"has the wrong type ({type(value).__name__})", key=key)
                 values.pop(key)
+            elif key == "title" and not value.strip():
+                at.error("is empty (leave it out to show the store's name)", key=key)
+                values.pop(key)
 
     def check_on_erase(self, at: _At, values: dict, allowed: tuple) -> bool:
         rule = values.get("on_erase")
@@ -270,6 +276,10 @@ class _Parser:
                 at.error("must be a list of column names", key=key)
                 value = []
             lists[key] = tuple(value)
+        title = entry.get("title")
+        if title is not None and not (isinstance(title, str) and title.strip()):
+            at.error("must be a text naming the table for a person", key="title")
+            title = None
         rule_ok = "on_erase" in entry and self.check_on_erase(at, entry, ON_ERASE)
         portable = entry.get("portable", True)
         portable_ok = _check_flag(at, "portable", portable)
@@ -281,6 +291,7 @@ class _Parser:
             table=table,
             match=Match(match["column"], match["identity"]),
             on_erase=entry["on_erase"],
+            title=title,
             provides=dict(provides),
             exclude=lists["exclude"],
             correctable=lists["correctable"],

@@ -14,9 +14,9 @@ ON_ERASE = ("delete", "anonymize", "retain")
 # Every identity graph starts from the verified email address.
 ROOT_IDENTITY = "email"
 # Texts a company may give in other languages (`translations.<language>.<key>`), per level.
-TRANSLATABLE_STORE_KEYS = ("purpose", "categories", "recipients", "retention", "source",
-                           "retain_reason", "instructions")
-TRANSLATABLE_TABLE_KEYS = ("retain_reason",)
+TRANSLATABLE_STORE_KEYS = ("title", "purpose", "categories", "recipients", "retention",
+                           "source", "retain_reason", "instructions")
+TRANSLATABLE_TABLE_KEYS = ("title", "retain_reason")
 LIST_KEYS = ("categories", "recipients")
 
 # language code ('ja', 'ja-jp': lower case, '-' separated) -> translated key -> text or texts
@@ -54,6 +54,25 @@ class Translated:
         found = self.translation(key, language)
         return found if found is not None else getattr(self, key)
 
+    def title_for(self, language: str | None = None) -> str:
+        """What a person reads as this entry's name: its ``title`` in ``language`` (else as
+        written), or its id when the map gives no title."""
+        return self.text("title", language) or self.map_id
+
+
+def table_title(store: StoreConfig | None, table: str, language: str | None = None) -> str:
+    """A table's name for a person: the map's table ``title`` in ``language``; for a store
+    without tables (files, chroma, http), the store's ``title``; else ``table`` itself (a
+    table the map does not name or title)."""
+    if store is None:
+        return table
+    owner = next((t for t in store.tables if t.table == table), None)
+    if owner is not None:
+        return owner.title_for(language)
+    if not store.tables and store.title:
+        return store.title_for(language)
+    return table
+
 
 @dataclass(frozen=True)
 class TableMap(Translated):
@@ -62,6 +81,7 @@ class TableMap(Translated):
     table: str
     match: Match
     on_erase: str
+    title: str | None = None  # the table's name as a person reads it; the id when absent
     provides: dict[str, str] = field(default_factory=dict)  # identity name -> column
     exclude: tuple[str, ...] = ()
     correctable: tuple[str, ...] = ()
@@ -73,6 +93,10 @@ class TableMap(Translated):
     line: int | None = None
     key_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
+    @property
+    def map_id(self) -> str:
+        return self.table
+
 
 @dataclass(frozen=True)
 class StoreConfig(Translated):
@@ -80,6 +104,7 @@ class StoreConfig(Translated):
 
     name: str
     kind: str
+    title: str | None = None  # the store's name as a person reads it; the name when absent
     purpose: str | None = None
     categories: tuple[str, ...] = ()
     retention: str | None = None
@@ -122,6 +147,10 @@ class StoreConfig(Translated):
             else (self.source_path or "<datamap>")
         )
         return f"{prefix}: {', '.join(parts)}"
+
+    @property
+    def map_id(self) -> str:
+        return self.name
 
     def identities_used(self) -> set[str]:
         """Identity names this store needs to find a person."""

@@ -34,6 +34,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from workflows.archive_values import utf8_text
 from workflows.document_language import written_date
 from workflows.legal_texts import AUTHORITIES, PRIMARY_AUTHORITY, RIGHTS, RIGHTS_BY_LAW
+from workflows.store_groups import group_stores, store_title, table_title
 
 _STYLES = getSampleStyleSheet()
 _BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=10, leading=13)
@@ -116,7 +117,7 @@ def _facts(store: dict) -> list[tuple[str, object]]:
 
 
 def _store_section(store: dict) -> list:
-    flow = [_p(_text(store.get("store")), _H3)]
+    flow = [_p(_text(store_title(store)), _H3)]
     flow.extend(_field(label, _text(value)) for label, value in _facts(store))
     kept = [
         (table, rule.get("reason"))
@@ -125,7 +126,7 @@ def _store_section(store: dict) -> list:
     ]
     for table, reason in kept:
         flow.append(_p(_("<b>Kept after an erasure request (%(table)s):</b> %(reason)s",
-                         table=_text(table), reason=_text(reason))))
+                         table=_text(table_title(store, table)), reason=_text(reason))))
     return flow
 
 
@@ -152,17 +153,16 @@ def _staff_lines(store: dict) -> list:
 
 def _brief(store: dict) -> Paragraph:
     """One line for a store with nothing of the person's: its name and what it is for."""
-    return _p(_("<b>%(store)s</b>: %(purpose)s", store=_text(store.get("store")),
+    return _p(_("<b>%(store)s</b>: %(purpose)s", store=_text(store_title(store)),
                 purpose=_text(store.get("purpose"))))
 
 
 def _stores_sections(stores: list) -> list:
-    """Where we hold data about the person (in full), the stores staff checked by hand, and
-    those searched where we found nothing (briefly: the processing, not a claim to hold)."""
+    """Where we hold data about the person (in full), the stores staff checked by hand (in
+    full, as index.html gives them), and those searched where we found nothing (briefly: the
+    processing, not a claim to hold)."""
     searched = [s for s in stores if s.get("searched", True)]
-    held = [s for s in searched if _holds_data(s)]
-    by_hand = [s for s in searched if s.get("manual") and not _holds_data(s)]
-    empty = [s for s in searched if not _holds_data(s) and not s.get("manual")]
+    held, by_hand, empty = group_stores(searched, _holds_data, lambda s: s.get("manual"))
     flow = [_p(_("What we hold, store by store"), _H2)]
     for store in held:
         flow.extend(_store_section(store))
@@ -173,7 +173,7 @@ def _stores_sections(stores: list) -> list:
     if by_hand:
         flow.append(_p(_("Checked by our staff"), _H2))
         for store in by_hand:
-            flow.append(_brief(store))
+            flow.extend(_store_section(store))
             flow.extend(_staff_lines(store))
     if empty:
         flow.append(_p(_("Where we found nothing about you"), _H2))
@@ -238,16 +238,21 @@ def _complaint_section(regime: str, contact: str) -> list:
     ]
 
 
-def _left_out_section(entries: list) -> list:
-    """Export only: what the export leaves out because we made it, not the person (names)."""
+def _left_out_section(entries: list, stores: list) -> list:
+    """Export only: what the export leaves out because we made it, not the person (names, as
+    the described ``stores`` title them)."""
     if not entries:
         return []
-    lines = [
-        _("%(store)s (the whole store)", store=_text(e["store"])) if e.get("whole_store")
-        else _("%(store)s: %(tables)s", store=_text(e["store"]),
-               tables=_text(", ".join(e.get("tables") or [])))
-        for e in entries
-    ]
+    described = {s.get("store"): s for s in stores}
+    lines = []
+    for e in entries:
+        store = described.get(e["store"], {"store": e["store"]})
+        lines.append(
+            _("%(store)s (the whole store)", store=_text(store_title(store)))
+            if e.get("whole_store")
+            else _("%(store)s: %(tables)s", store=_text(store_title(store)),
+                   tables=_text(", ".join(table_title(store, t) for t in e.get("tables") or [])))
+        )
     return [_p(_("Left out of this export"), _H2),
             _p(_("Not data you provided, so not part of an Article 20 export: %(entries)s.",
                  entries=_("; ").join(lines)))]
@@ -303,7 +308,8 @@ def art15_report(path_or_file, statement: dict) -> None:
     ]
     story.extend(_stores_sections(statement.get("stores", [])))
     if kind == "export":
-        story.extend(_left_out_section(statement.get("not_portable") or []))
+        story.extend(_left_out_section(statement.get("not_portable") or [],
+                                       statement.get("stores", [])))
     story.extend(_transfer_section(statement))
     story.extend(_rights_section(regime))
     story.extend(_complaint_section(regime, str(statement.get("contact") or "")))

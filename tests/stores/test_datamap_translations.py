@@ -122,8 +122,8 @@ def test_untranslatable_key_is_refused_naming_what_may_be_translated():
     text = with_store_line('translations.ja.url = "sqlite:///ja.db"')
     assert errors_for(text) == [
         f"stores.toml:{line_of(text, 'ja.url')}: store 'billing', field 'translations.ja.url': "
-        "unknown key 'url' (translatable here: purpose, categories, recipients, retention, "
-        "source)"
+        "unknown key 'url' (translatable here: title, purpose, categories, recipients, "
+        "retention, source)"
     ]
 
 
@@ -134,7 +134,7 @@ def test_a_table_translates_only_its_retain_reason():
     assert errors_for(text) == [
         f"stores.toml:{line}: store 'billing', table "
         "'invoices', field 'translations.ja.purpose': unknown key 'purpose' (translatable "
-        "here: retain_reason)"
+        "here: title, retain_reason)"
     ]
 
 

@@ -115,12 +115,36 @@ def test_backup_roll_off_is_the_persons_local_day_180_days_after_completion(app)
         assert facts["backup_rolloff_days"] == 180
 
 
-def test_correction_email_counts_records_in_words_that_agree_with_the_number(app):
-    person = SimpleNamespace(name="Carol", reference="R-9", locale="en", timezone="UTC",
+def correction_email(app, locale="en"):
+    person = SimpleNamespace(name="Carol", reference="R-9", locale=locale, timezone="UTC",
                              request_type="correction")
     with app.app_context():
-        text, html = render_bodies(person, "correction_done", {
-            "fields": ["name"], "changed": {"accounts": 1, "crm": 2}, "not_found": [],
+        return render_bodies(person, "correction_done", {
+            "corrected": [{"field": "Full legal name", "value": "Carol Q. Chen",
+                           "stores": ["Your account", "Billing"]}],
+            "by_staff": ["Payment processor"], "not_found": ["shoe size"],
             "status_url": "http://portal.test/s"})
-    assert "- accounts: 1 record\n" in text and "- crm: 2 records\n" in text
-    assert "record(s)" not in text + html
+
+
+def test_correction_email_says_in_the_persons_words_what_each_field_now_holds_and_where(app):
+    text, html = correction_email(app)
+    assert ('- Full legal name: "Carol Q. Chen" (changed in: Your account, Billing)\n'
+            in text)
+    assert "Our staff made your correction by hand in: Payment processor." in text
+    assert "no information of yours called shoe size" in text
+    assert '<li>Full legal name: "Carol Q. Chen" (changed in: Your account, Billing)</li>' in html
+    assert "accounts" not in text + html and "record" not in text + html
+
+
+def test_correction_email_new_sentences_ja(app):
+    text, html = correction_email(app, "ja")
+    for english in ("Your information now reads", "changed in", "by hand in"):
+        assert english not in text + html
+    assert "Full legal name" in text and "Carol Q. Chen" in text  # the person's own words
+    assert "。 " not in text  # no ASCII space glued between Japanese sentences
+
+
+def test_erasure_email_sentences_join_without_ascii_spaces_ja(app):
+    text, html = email(app, FACTS, locale="ja")
+    assert "。 " not in text and "。 " not in html
+    assert ", " not in text.split("\n\n")[2]  # the stores are listed with the Japanese comma

@@ -39,7 +39,9 @@ def test_a_store_with_nothing_of_the_persons_is_not_described_as_held():
 def test_a_manual_store_says_what_staff_confirmed_and_that_no_export_is_included():
     text = pdf_text(pdf_bytes(art15_report, CAROL))
     by_hand = section(text, "Checked by our staff", "Where we found nothing about you")
-    assert "payment_processor : Take your payments" in by_hand
+    # The same Art. 15 facts as index.html gives it, not a one-line summary.
+    assert "payment_processor Purpose: Take your payments Categories of data: card details" \
+        in by_hand
     assert "What our staff confirmed: processor holds no extra data for this person" in by_hand
     assert "no export from it is included in this archive" in by_hand
 
@@ -107,3 +109,21 @@ def test_statement_held_and_nothing_found_ja(app):
     assert "Wherewefoundnothingaboutyou" not in text and "Checkedbyourstaff" not in text
     assert "Whatourstaffconfirmed" not in text
     assert "What our staff confirmed" not in html and "no export from it" not in html
+
+
+def test_index_groups_a_manual_store_with_nothing_held_under_checked_by_our_staff():
+    """report.pdf's rule: a staff-checked store with nothing of the person's is in its own
+    group, after the stores that hold data, with the same Art. 15 facts."""
+    billing = {**BILLING, "records": 3, "files": 0, "manual": False}
+    held = index_store(billing)
+    held["tables"] = [{"table": "invoices", "rows": 3, "columns": [], "json_href": "a.json",
+                       "csv_href": "a.csv", "preview": []}]
+    html = page([index_store(PROCESSOR), held])
+    group = html[html.index('<h2 id="checked-by-staff">Checked by our staff</h2>'):]
+    assert html.index('<h2 id="store-billing">') < html.index("Checked by our staff")
+    assert '<h3 id="store-payment_processor">payment_processor</h3>' in group
+    assert "<dt>Categories of data</dt><dd>card details</dd>" in group
+    assert "What our staff confirmed: processor holds no extra data for this person" in group
+    text = pdf_text(pdf_bytes(art15_report, CAROL))
+    assert "Categories of data: card details" in section(text, "Checked by our staff",
+                                                         "Where we found nothing about you")

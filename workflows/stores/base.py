@@ -150,10 +150,13 @@ class Store(abc.ABC):
 
     def describe(self, language: str | None = None) -> dict:
         """Art. 15(1) facts for this store: purpose, categories, recipients, retention, source,
-        in ``language`` where the data map translates them (as written otherwise)."""
+        in ``language`` where the data map translates them (as written otherwise); and the
+        names a person reads: the store's ``title`` and each table's (the id without one)."""
         c = self.config
         return {
             "store": c.name,
+            "title": c.title_for(language),
+            "table_titles": {t.table: t.title_for(language) for t in c.tables},
             "kind": c.kind,
             "purpose": c.text("purpose", language),
             "categories": list(c.text("categories", language)),
