@@ -22,15 +22,46 @@ def answers(url):
         return None
 
 
-def test_make_run_serves_on_embedded_defaults_and_ctrl_c_stops_everything(tmp_path):
+def start_make_run(tmp_path):
+    """scripts/serve.py on embedded defaults in its own process group, as a terminal runs it."""
     env = {k: v for k, v in os.environ.items() if k not in (
         "REDIS_URL", "DATABASE_URL", "MAIL_SERVER", "SECRET_KEY", "DSR_ENV", "STORES_CONFIG",
         "ARCHIVE_DIR", "WORK_DIR", "STORAGE_URL", "BASE_URL")}
-    port = free_port()
-    env.update({"INSTANCE_DIR": str(tmp_path / "instance"), "PORT": str(port)})
+    env.update({"INSTANCE_DIR": str(tmp_path / "instance"), "PORT": str(free_port()),
+                "PYTHONUNBUFFERED": "1"})
     run = subprocess.Popen([sys.executable, "scripts/serve.py"], cwd=ROOT, env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)  # a process group, as a terminal gives it
+                           start_new_session=True)
+    return run, int(env["PORT"])
+
+
+def ctrl_c(run):
+    """Ctrl-C to the whole foreground group; the output once everything stopped."""
+    try:
+        os.killpg(run.pid, signal.SIGINT)
+        output, _ = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+    return output
+
+
+def assert_stopped_cleanly(run, output, tmp_path):
+    assert run.returncode == 0, output[-3000:]
+    # No child died of KeyboardInterrupt, and Redis outlived everything that used it.
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
+    assert not (tmp_path / "instance" / "redis-url").exists()
+    try:
+        os.killpg(run.pid, 0)
+        left = True
+    except ProcessLookupError:
+        left = False
+    assert not left, "a process of make run's group is still running"
+
+
+def test_make_run_serves_on_embedded_defaults_and_ctrl_c_stops_everything(tmp_path):
+    run, port = start_make_run(tmp_path)
     try:
         deadline = time.monotonic() + 120
         while answers(f"http://127.0.0.1:{port}/healthz") != 200:
@@ -40,24 +71,11 @@ def test_make_run_serves_on_embedded_defaults_and_ctrl_c_stops_everything(tmp_pa
         assert answers(f"http://127.0.0.1:{port}/requests/new") == 200
         url_file = tmp_path / "instance" / "redis-url"
         redis_port = int(url_file.read_text().strip().rsplit(":", 1)[1].split("/")[0])
-
-        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
-        output, _ = run.communicate(timeout=60)
     finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
-    assert run.returncode == 0, output[-3000:]
-    assert "Traceback" not in output  # Redis outlived everything that used it
-    assert not url_file.exists()
+        output = ctrl_c(run)
+    assert_stopped_cleanly(run, output, tmp_path)
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", redis_port)) != 0  # the private Redis is gone
-    try:
-        os.killpg(run.pid, 0)
-        left = True
-    except ProcessLookupError:
-        left = False
-    assert not left, "a process of make run's group is still running"
 
 
 def test_ctrl_c_while_the_children_start_stops_cleanly_without_a_traceback(tmp_path):
@@ -65,30 +83,11 @@ def test_ctrl_c_while_the_children_start_stops_cleanly_without_a_traceback(tmp_p
     importing) reaches every process of the group: the supervisor stops them in order and no
     child dies of KeyboardInterrupt with a traceback (seen: three runs in four before they
     left Ctrl-C to the supervisor)."""
-    env = {k: v for k, v in os.environ.items() if k not in (
-        "REDIS_URL", "DATABASE_URL", "MAIL_SERVER", "SECRET_KEY", "DSR_ENV", "STORES_CONFIG",
-        "ARCHIVE_DIR", "WORK_DIR", "STORAGE_URL", "BASE_URL")}
-    env.update({"INSTANCE_DIR": str(tmp_path / "instance"), "PORT": str(free_port()),
-                "PYTHONUNBUFFERED": "1"})
-    run = subprocess.Popen([sys.executable, "scripts/serve.py"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           start_new_session=True)
+    run, _ = start_make_run(tmp_path)
     try:
         for line in run.stdout:
             if line.startswith("DSR Portal on"):
                 break
-        os.killpg(run.pid, signal.SIGINT)
-        output, _ = run.communicate(timeout=120)
     finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait()
-    assert run.returncode == 0, output[-3000:]
-    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
-    assert not (tmp_path / "instance" / "redis-url").exists()
-    try:
-        os.killpg(run.pid, 0)
-        left = True
-    except ProcessLookupError:
-        left = False
-    assert not left, "a process of make run's group is still running"
+        output = ctrl_c(run)
+    assert_stopped_cleanly(run, output, tmp_path)

@@ -8,7 +8,7 @@ import zlib
 from datetime import timedelta
 
 from helpers import csrf_token, submit
-from test_staff_access import ADMIN, AGENT, PASSWORD, logged_in
+from test_staff_access import ADMIN, AGENT, PASSWORD, logged_in, staff_row
 
 from app.extensions import db
 from app.models import DataRequest, MailMessage, StaffUser, utcnow
@@ -25,14 +25,6 @@ def session_data(client):
 
 def post(client, path, **fields):
     return client.post(path, data={"csrf_token": csrf_token(client, "/staff/account"), **fields})
-
-
-def staff_row(app, email=AGENT):
-    with app.app_context():
-        found = db.session.execute(
-            db.select(StaffUser).where(StaffUser.email == email)).scalar_one()
-        db.session.expunge(found)
-        return found
 
 
 def offered_secret(client):

@@ -8,11 +8,19 @@ from helpers import csrf_token
 
 from app.audit import record
 from app.extensions import db
-from app.models import DataRequest, utcnow
+from app.models import DataRequest, StaffUser, utcnow
 from app.staff.actions import ACTIONS
 
 PASSWORD = "correct horse battery staple"
 AGENT, ADMIN = "agent@craftos.net", "admin@craftos.net"
+
+
+def staff_row(app, email=AGENT):
+    """The staff member's row as stored now, detached from the session."""
+    with app.app_context():
+        row = db.session.execute(db.select(StaffUser).where(StaffUser.email == email)).scalar_one()
+        db.session.expunge(row)
+        return row
 
 
 def create_staff(app, email, role="agent", password=PASSWORD):

@@ -3,11 +3,11 @@ import re
 import time
 
 from helpers import csrf_token
-from test_staff_access import AGENT, PASSWORD, logged_in, login
+from test_staff_access import AGENT, PASSWORD, logged_in, login, staff_row
 
 from app.audit import verify_admin_chain
 from app.extensions import db
-from app.models import AdminEvent, StaffUser
+from app.models import AdminEvent
 from app.staff import totp
 
 NEW_PASSWORD = "a different long password"
@@ -15,14 +15,6 @@ NEW_PASSWORD = "a different long password"
 
 def post(client, path, **fields):
     return client.post(path, data={"csrf_token": csrf_token(client, "/staff/account"), **fields})
-
-
-def row(app):
-    with app.app_context():
-        found = db.session.execute(
-            db.select(StaffUser).where(StaffUser.email == AGENT)).scalar_one()
-        db.session.expunge(found)
-        return found
 
 
 def own_events(app):
@@ -38,7 +30,7 @@ def test_changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     refused = post(me, "/staff/account/password", current="wrong password!!",
                    new=NEW_PASSWORD, confirm=NEW_PASSWORD)
     assert refused.status_code == 400 and b"not your current password" in refused.data
-    assert row(app).failed_logins == 1  # counts towards the lockout like a login
+    assert staff_row(app).failed_logins == 1  # counts towards the lockout like a login
     for fields in ({"new": "short", "confirm": "short"},
                    {"new": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"},
                    {"new": PASSWORD, "confirm": PASSWORD}):
@@ -64,13 +56,13 @@ def test_setting_up_the_second_factor_needs_the_password_and_a_code_from_the_app
     page = me.get("/staff/account").get_data(as_text=True)
     secret = re.search(r'<p class="passphrase"><code>([A-Z2-7]+)</code>', page).group(1)
     assert "otpauth://totp/" in page
-    assert row(app).totp_secret is None  # nothing is on until a code proves the app has it
+    assert staff_row(app).totp_secret is None  # nothing is on until a code proves the app has it
 
     assert post(me, "/staff/account/totp/confirm", code="000000").status_code in (400, 302)
     code = totp.code_at(secret, totp.counter_for(time.time()))
-    if row(app).totp_secret is None:
+    if staff_row(app).totp_secret is None:
         assert post(me, "/staff/account/totp/confirm", code=code).status_code == 302
-    assert row(app).totp_secret == secret
+    assert staff_row(app).totp_secret == secret
     assert me.get("/staff/").status_code == 200
 
     # From now on a login asks for a code.
@@ -78,10 +70,10 @@ def test_setting_up_the_second_factor_needs_the_password_and_a_code_from_the_app
     assert response.status_code == 302 and response.headers["Location"] == "/staff/login/totp"
 
     assert post(me, "/staff/account/totp/remove", **{"confirm-current": "nope"}).status_code == 400
-    assert row(app).totp_secret == secret
+    assert staff_row(app).totp_secret == secret
     assert post(me, "/staff/account/totp/remove",
                 **{"confirm-current": PASSWORD}).status_code == 302
-    assert row(app).totp_secret is None
+    assert staff_row(app).totp_secret is None
     assert own_events(app) == ["set own second factor", "removed own second factor"]
 
 

@@ -15,6 +15,7 @@ from test_staff_access import (
     logged_in,
     login,
     make_request,
+    staff_row,
 )
 
 from app.audit import verify_admin_chain, verify_chain
@@ -31,13 +32,6 @@ def staff_id(app, email):
     with app.app_context():
         return db.session.execute(
             db.select(StaffUser.id).where(StaffUser.email == email)).scalar_one()
-
-
-def staff_row(app, email):
-    with app.app_context():
-        row = db.session.execute(db.select(StaffUser).where(StaffUser.email == email)).scalar_one()
-        db.session.expunge(row)
-        return row
 
 
 def post(client, path, page=STAFF_PAGE, **fields):

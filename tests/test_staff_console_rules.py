@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from helpers import csrf_token
-from test_staff_access import AGENT, PASSWORD, logged_in, login, make_request
+from test_staff_access import AGENT, PASSWORD, logged_in, login, make_request, staff_row
 
 from app.extensions import db
-from app.models import OPEN_STATES, AuditEvent, DataRequest, StaffUser, Step, utcnow
+from app.models import OPEN_STATES, AuditEvent, DataRequest, Step, utcnow
 from app.staff.sla_badge import sla_badge
 from app.storage import work_dir
 from workflows.expiry import minimise
@@ -88,12 +88,6 @@ def change_password(client, current):
     return client.post("/staff/account/password", data={
         "csrf_token": csrf_token(client, "/staff/account"), "current": current,
         "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
-
-
-def staff_row(app, email=AGENT):
-    with app.app_context():
-        return db.session.execute(db.select(StaffUser).where(StaffUser.email == email)
-                                  ).scalar_one()
 
 
 def test_the_guess_that_locks_the_account_ends_the_session(app):
