@@ -3,9 +3,9 @@ and that no scan re-checked them; a certificate without such stores reads as it 
 import io
 
 import pytest
-from helpers import csrf_token, links_in, run_worker, submit
+from helpers import csrf_token, links_in
 from pdf_support import pdf_unicode_text
-from test_workflows import cli, confirm, resolve_manual, the_request
+from test_workflows import erase
 from unit.test_reports import CERTIFICATE, pdf_bytes, pdf_text
 
 from app.factory import create_app
@@ -75,14 +75,7 @@ def test_deletion_certificate_carries_the_note_staff_wrote_for_the_manual_store(
         demo_app, smtp_server):
     _, sink = smtp_server
     client = demo_app.test_client()
-    submit(client, email="kenji@example.com", request_type="deletion", confirm="y")
-    confirm(client, demo_app)
-    reference = the_request(demo_app).reference
-    cli(demo_app, "requests", "approve", reference, "--by", "dpo@craftos.net")
-    run_worker()
-    resolve_manual(demo_app, reference)
-    run_worker()
-    assert the_request(demo_app).state == "completed"
+    assert erase(demo_app, client, "kenji@example.com").state == "completed"
 
     erased = next(m for m in sink.messages if "erased" in m["Subject"])
     path = next(link for link in links_in(erased) if "/download/" in link).removeprefix(

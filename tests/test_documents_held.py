@@ -6,7 +6,7 @@ import re
 import pyzipper
 from helpers import csrf_token, links_in, run_worker, submit
 from pdf_support import pdf_unicode_text
-from test_workflows import cli, confirm, resolve_manual, the_request
+from test_workflows import confirm, erase, resolve_manual, the_request
 
 from workflows.datamap import load_datamap
 from workflows.demo.people import CAROL
@@ -63,13 +63,7 @@ def test_carols_erasure_email_and_certificate_agree(demo_app, smtp_server):
     manual store, and the certificate lists no table of 0 records."""
     _, sink = smtp_server
     client = demo_app.test_client()
-    submit(client, email=CAROL.email, name="Carol Chen", request_type="deletion", confirm="y")
-    confirm(client, demo_app)
-    reference = the_request(demo_app).reference
-    cli(demo_app, "requests", "approve", reference, "--by", "dpo@craftos.net")
-    run_worker()
-    resolve_manual(demo_app, reference)
-    run_worker()
+    erase(demo_app, client, CAROL.email, name="Carol Chen")
     erased = next(m for m in sink.messages if "erased" in m["Subject"])
     text = " ".join(erased.get_body(preferencelist=("plain",)).get_content().split())
     assert "We erased" not in text and " 0 record" not in text

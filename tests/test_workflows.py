@@ -41,6 +41,19 @@ def resolve_manual(app, reference):
         "agent@craftos.net", "--note", "processor holds no extra data for this person")
 
 
+def erase(app, client, email, **fields):
+    """A deletion from the form to its end: confirmed, approved by staff, the stores erased
+    (the demo's manual processor step resolved); returns the request."""
+    submit(client, email=email, request_type="deletion", confirm="y", **fields)
+    confirm(client, app)
+    reference = the_request(app).reference
+    cli(app, "requests", "approve", reference, "--by", "dpo@craftos.net")
+    run_worker()
+    resolve_manual(app, reference)
+    run_worker()
+    return the_request(app)
+
+
 def test_access_request_produces_an_archive_matching_the_stores(demo_app, smtp_server):
     _, sink = smtp_server
     client = demo_app.test_client()
