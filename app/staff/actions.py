@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import current_app, flash, redirect, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
@@ -265,20 +265,17 @@ ACTIONS = {"approve": approve, "reject": reject, "extend": extend, "assign": ass
            "resolve": resolve, "match": match}
 
 
-@bp.get("/requests/<int:request_id>/<action>")
-def action_address(request_id, action):
-    """An action's address opened as a page (reloading after a refusal, a copied address):
-    the request's page, instead of "method not allowed"."""
-    if action not in ACTIONS:
-        raise Refused(404, "There is no such action.")
-    return redirect(url_for("staff.request_page", request_id=request_id), code=303)
-
-
-@bp.post("/requests/<int:request_id>/<action>")
+# One rule for both methods: with a GET rule of its own, Werkzeug answered an id too large for
+# the converter with 405 instead of 404.
+@bp.route("/requests/<int:request_id>/<action>", methods=["GET", "POST"])
 def action(request_id, action):
     handler = ACTIONS.get(action)
     if handler is None:
         raise Refused(404, "There is no such action.")
+    if request.method == "GET":
+        # The address opened as a page (reloading after a refusal, a copied address): the
+        # request's page, instead of "method not allowed".
+        return redirect(url_for("staff.request_page", request_id=request_id), code=303)
     data_request = lock(request_id)
     if data_request is None:
         raise Refused(404, "There is no request with that number.")
