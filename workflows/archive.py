@@ -214,7 +214,8 @@ def _generated(staging_dir: Path, statement: dict, reference: str, generated_at:
         generated_at=generated_at.isoformat(),
         request_type=str(statement.get("request_type", "access")),
         stores=[_index_store(staging_dir, s, facts.get(s["store"], {})) for s in summaries],
-        not_portable=statement.get("not_portable") or [],
+        not_portable=[{**entry, "facts": facts.get(entry["store"], {})}
+                      for entry in statement.get("not_portable") or []],
         timezone=statement.get("timezone"),
     )
     pdf = io.BytesIO()

@@ -203,7 +203,9 @@ def _not_portable(entries: list[dict], described: dict) -> str:
         return ""
     items = []
     for entry in entries:
-        facts = described.get(entry["store"], {"store": entry["store"]})
+        # A store left out whole was never staged: its facts come with the entry.
+        facts = described.get(entry["store"]) or {**entry.get("facts", {}),
+                                                   "store": entry["store"]}
         what = (
             _("the whole store")
             if entry["whole_store"]
@@ -237,8 +239,8 @@ def render_index(
     ``stores``: ``[{"store", "anchor", "facts": <statement store dict or {}>,
     "tables": [{"table", "rows", "columns", "json_href", "csv_href", "preview": [row]}],
     "files": [(href, name, bytes)], "tasks": [{"action", "instructions"}]}]``.
-    ``not_portable`` (export only): ``[{"store", "whole_store", "tables": [str]}]``, names
-    of what the export leaves out.
+    ``not_portable`` (export only): ``[{"store", "whole_store", "tables": [str], "facts"}]``,
+    what the export leaves out (``facts``: the statement's, for its titles).
     """
     export = request_type == "export"
     heading = (_("Your export of your data from %(company)s", company=_e(company)) if export
