@@ -7,7 +7,7 @@ from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import cli, errors, i18n, metrics, security, staff
+from . import cli, errors, i18n, locales, metrics, security, staff
 from .config import ROOT, from_env
 from .deadlines import local_date
 from .extensions import configure_sqlite, csrf, db, migrate
@@ -95,7 +95,7 @@ def create_app(config=None):
         app.logger.warning("BASE_URL is not https: session cookies are sent without Secure")
 
     app.add_template_filter(format_local_date, "local_date")
-    app.add_template_filter(i18n.local_moment, "local_moment")
+    app.add_template_filter(locales.local_moment, "local_moment")
     app.add_template_filter(megabytes, "megabytes")
     app.add_url_rule("/healthz", "healthz", healthz)
     metrics.init_app(app)
@@ -104,7 +104,7 @@ def create_app(config=None):
 
 def format_local_date(moment, zone_name):
     """The person's calendar date for a UTC moment, written in their language."""
-    return i18n.long_date(local_date(moment, zone_name))
+    return locales.long_date(local_date(moment, zone_name))
 
 
 def megabytes(size):

@@ -11,8 +11,8 @@ from flask import current_app, url_for
 from . import deadlines
 from .audit import record
 from .extensions import db
-from .i18n import local_moment
 from .lifecycle import begin_workflow, transition, unconfirmed_expiry
+from .locales import local_moment
 from .mail import deliver_later, queue_mail
 from .models import LinkNonce, utcnow
 from .queue import enqueue_step

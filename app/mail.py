@@ -17,7 +17,7 @@ from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
-from .i18n import in_locale
+from .locales import in_locale
 from .models import DataRequest, MailMessage, utcnow
 from .queue import enqueue
 

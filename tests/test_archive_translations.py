@@ -174,7 +174,7 @@ TITLED = TRANSLATED.replace(
 
 
 def test_a_japanese_certificate_names_stores_and_tables_by_their_japanese_titles(app_on):
-    from app.i18n import in_locale
+    from app.locales import in_locale
     app = app_on(TITLED)
     with app.app_context():
         facts = certificate_facts(person("ja"), [erased()], MOMENT)

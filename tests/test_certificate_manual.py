@@ -9,7 +9,7 @@ from test_workflows import erase
 from unit.test_reports import CERTIFICATE, pdf_bytes, pdf_text
 
 from app.factory import create_app
-from app.i18n import in_locale
+from app.locales import in_locale
 from workflows.certificate import deletion_certificate
 
 NOT_RECHECKED = "These stores were not re-checked automatically afterwards."

@@ -1,5 +1,5 @@
 """One deadline is written one way, zone named the reader's way, in the verify email, on the
-download page and in the documents (app.i18n.local_moment). Real SQLite, the real mail renderer
+download page and in the documents (app.locales.local_moment). Real SQLite, the real mail renderer
 and the real page."""
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -9,8 +9,8 @@ from test_downloads import completed_with_archive
 from test_staff_access import make_request
 
 from app.extensions import db
-from app.i18n import in_locale, local_moment
 from app.intake import send_verify_link
+from app.locales import in_locale, local_moment
 from app.mail import bodies
 from app.models import DataRequest, Delivery, MailMessage, utcnow
 from workflows.document_language import written_date

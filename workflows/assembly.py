@@ -12,8 +12,8 @@ from datetime import timedelta
 from flask import current_app
 
 from app.extensions import db
-from app.i18n import in_locale
 from app.lifecycle import lock, transition
+from app.locales import in_locale
 from app.mail import deliver_later, queue_mail
 from app.models import CROCKFORD_ALPHABET, AuditEvent, Delivery, Step, utcnow
 from app.storage import drop_local_copy, private_dir, storage, work_dir, write_atomically

@@ -17,7 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
 from app.deadlines import local_date
-from app.i18n import in_locale, long_date
+from app.locales import in_locale, long_date
 from workflows.datamap import DataMapError, load_datamap, table_title
 from workflows.document_language import written_date
 from workflows.reports import _H1, _H2, _build, _field, _p, _table, _text

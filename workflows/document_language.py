@@ -1,7 +1,7 @@
 """The language of the documents a person receives (index.html and the PDFs).
 
 The builders translate their fixed text with flask_babel's gettext, so they speak whatever
-language is active: the assemble job renders inside ``app.i18n.in_locale(request.locale)``,
+language is active: the assemble job renders inside ``app.locales.in_locale(request.locale)``,
 as the completion emails do. With no app context (unit tests, a script) it is English.
 
 Dates come to the builders as ISO 8601 strings. English keeps a calendar date as written
@@ -9,7 +9,7 @@ Dates come to the builders as ISO 8601 strings. English keeps a calendar date as
 as that date, the time to the minute and the zone (2026-09-06 21:00 Japan Time), never the raw
 ISO moment with its microseconds; other languages get their own long form (2026年9月6日).
 Moments are shown in the person's own time zone (the one their browser reported on the form),
-named the reader's way (日本時間); UTC, said so, when unknown. ``app.i18n.local_moment`` writes
+named the reader's way (日本時間); UTC, said so, when unknown. ``app.locales.local_moment`` writes
 them, as it does for the verify email and the download page: one deadline reads the same in all.
 """
 
@@ -20,7 +20,7 @@ import datetime as dt
 from babel.dates import format_date
 from flask_babel import get_locale
 
-from app.i18n import local_moment
+from app.locales import local_moment
 
 
 def document_language() -> str:

@@ -7,7 +7,7 @@ from pdf_support import pdf_unicode_text
 from test_reports import CERTIFICATE, STATEMENT
 
 from app.factory import create_app
-from app.i18n import in_locale
+from app.locales import in_locale
 from workflows.archive_index import render_index
 from workflows.certificate import deletion_certificate
 from workflows.reports import art15_report
