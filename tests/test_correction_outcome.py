@@ -5,8 +5,7 @@ fields, ignoring case and treating spaces as underscores. A field that matches n
 staff (needs_attention) instead of an email saying it was changed. Real RQ worker, real Redis,
 the CraftOS demo stores, a real SMTP server.
 """
-from helpers import run_worker, submit
-from test_workflows import cli, confirm, resolve_manual, the_request
+from test_workflows import approved_and_run
 
 from app.extensions import db
 from app.models import AuditEvent, MailMessage, Step
@@ -21,14 +20,7 @@ def correct_alice(app, client, changes, email="alice@example.com"):
     for i, (field, proposed) in enumerate(changes.items()):
         fields.update({f"corrections-{i}-field": field, f"corrections-{i}-problem": "wrong",
                        f"corrections-{i}-proposed": proposed})
-    submit(client, email=email, request_type="correction", **fields)
-    confirm(client, app)
-    reference = the_request(app).reference
-    cli(app, "requests", "approve", reference, "--by", "agent@craftos.net")
-    run_worker()
-    resolve_manual(app, reference)
-    run_worker()
-    return the_request(app)
+    return approved_and_run(app, client, email=email, request_type="correction", **fields)
 
 
 def alice_rows(app, store_name, table):

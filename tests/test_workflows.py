@@ -41,10 +41,10 @@ def resolve_manual(app, reference):
         "agent@craftos.net", "--note", "processor holds no extra data for this person")
 
 
-def erase(app, client, email, **fields):
-    """A deletion from the form to its end: confirmed, approved by staff, the stores erased
-    (the demo's manual processor step resolved); returns the request."""
-    submit(client, email=email, request_type="deletion", confirm="y", **fields)
+def approved_and_run(app, client, **fields):
+    """A request from the form to its end: confirmed, approved by staff, run (the demo's
+    manual processor step resolved); returns the request."""
+    submit(client, **fields)
     confirm(client, app)
     reference = the_request(app).reference
     cli(app, "requests", "approve", reference, "--by", "dpo@craftos.net")
@@ -52,6 +52,12 @@ def erase(app, client, email, **fields):
     resolve_manual(app, reference)
     run_worker()
     return the_request(app)
+
+
+def erase(app, client, email, **fields):
+    """A deletion from the form to its end; returns the request."""
+    return approved_and_run(app, client, email=email, request_type="deletion", confirm="y",
+                            **fields)
 
 
 def test_access_request_produces_an_archive_matching_the_stores(demo_app, smtp_server):
@@ -169,16 +175,11 @@ def test_deletion_erases_everything_erasable_and_keeps_billing(demo_app, smtp_se
 def test_correction_changes_the_named_field_everywhere(demo_app, smtp_server):
     _, sink = smtp_server
     client = demo_app.test_client()
-    submit(client, email="alice@example.com", request_type="correction",
-           **{"corrections-0-field": "name", "corrections-0-problem": "typo",
-              "corrections-0-proposed": "Alice Q. Example"})
-    confirm(client, demo_app)
-    reference = the_request(demo_app).reference
-    cli(demo_app, "requests", "approve", reference, "--by", "agent@craftos.net")
-    run_worker()
-    resolve_manual(demo_app, reference)
-    run_worker()
-    assert the_request(demo_app).state == "completed"
+    data_request = approved_and_run(
+        demo_app, client, email="alice@example.com", request_type="correction",
+        **{"corrections-0-field": "name", "corrections-0-problem": "typo",
+           "corrections-0-proposed": "Alice Q. Example"})
+    assert data_request.state == "completed"
     with demo_app.app_context():
         config = next(s for s in load_datamap(demo_app.config["STORES_CONFIG"]).stores
                       if s.name == "accounts")
