@@ -10,6 +10,7 @@ Redis is down would cost people their rights to stop a flood that is not happeni
 import hashlib
 import ipaddress
 import logging
+import math
 
 from flask import current_app, request
 from redis.exceptions import RedisError
@@ -52,10 +53,12 @@ def hit(bucket, key=None):
         pipe = redis_connection().pipeline()
         pipe.set(redis_key, 0, ex=window, nx=True)
         pipe.incr(redis_key)
-        pipe.ttl(redis_key)
-        _, count, left = pipe.execute()
+        pipe.pttl(redis_key)
+        _, count, left_ms = pipe.execute()
     except RedisError as exc:
         log.warning("rate limiter unavailable (%s); allowing the request", type(exc).__name__)
         return
     if count > limit:
-        raise RateLimited(retry_after=left if left > 0 else window)
+        # Whole seconds, rounded up: Redis's TTL rounds to the nearest second, and a client
+        # told to come back a moment too early is refused again.
+        raise RateLimited(retry_after=math.ceil(left_ms / 1000) if left_ms > 0 else window)
