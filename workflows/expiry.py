@@ -13,7 +13,6 @@ of the storage is restored ``remove_restored_files`` deletes again what the back
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func
 
 from app.audit import record
 from app.extensions import db
@@ -23,7 +22,12 @@ from app.storage import storage
 from app.tokens import email_hash
 
 from .context import job
-from .leftovers import closed_with_files, remove_reference_folder, remove_request_files
+from .leftovers import (
+    closed_with_files,
+    open_download,
+    remove_reference_folder,
+    remove_request_files,
+)
 
 
 def minimise(data_request):
@@ -120,12 +124,8 @@ def remove_delivered(data_request, delivery):
     """The delivered file and, unless another download of the request is still open, its whole
     <REFERENCE>/ folder: a partial file a killed build or copy left there, and the folder."""
     storage().delete(delivery.path)
-    still_open = db.session.execute(
-        db.select(func.count()).select_from(Delivery)
-        .where(Delivery.request_id == delivery.request_id, Delivery.id != delivery.id,
-               Delivery.deleted_at.is_(None))
-    ).scalar_one()
-    if not still_open:
+    if not db.session.execute(db.select(open_download(delivery.request_id, but=delivery.id))
+                              ).scalar():
         remove_reference_folder(data_request.reference)
 
 

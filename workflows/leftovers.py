@@ -29,12 +29,20 @@ STAGED_CLOSED_STATES = tuple(s for s in CLOSED_STATES if s != "expired")
 BATCH = 500
 
 
+def open_download(request_id, but=None):
+    """EXISTS a download of the request still open (other than delivery `but`): while one is,
+    the request's <REFERENCE>/ folder stays. The sweep and the expiry of a download ask it."""
+    query = db.select(Delivery.id).where(Delivery.request_id == request_id,
+                                         Delivery.deleted_at.is_(None))
+    if but is not None:
+        query = query.where(Delivery.id != but)
+    return query.exists()
+
+
 def closed_with_files():
     """A select of closed requests' (id, reference, delivering): whether a download of the
     request is still open, so its <REFERENCE>/ folder must stay. Narrow it with .where()."""
-    delivering = (db.select(Delivery.id)
-                  .where(Delivery.request_id == DataRequest.id, Delivery.deleted_at.is_(None))
-                  .exists())
+    delivering = open_download(DataRequest.id)
     return (db.select(DataRequest.id, DataRequest.reference, delivering.label("delivering"))
             .where(DataRequest.state.in_(STAGED_CLOSED_STATES))
             .order_by(DataRequest.id))
